@@ -1,0 +1,63 @@
+/** @module Gives every request an id (echoed as x-request-id), enforces the body limit, logs one line per request. */
+import { type AnyElysia, Elysia } from "elysia";
+import { ulid } from "ulid";
+import { type AppError, describeError, tooLarge } from "../shared/errors";
+import type { Logger } from "./log";
+
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Per-request bookkeeping shared by the access log and the error hooks. */
+export interface RequestLog {
+  /** The id of a request (assigned on arrival). */
+  idOf(request: Request): string;
+  /** Logs a 5xx with its cause once, under the request's id. */
+  failure(request: Request, error: AppError, cause: unknown): void;
+  /** The Elysia plugin that assigns ids, checks the body size and writes the access log. */
+  plugin: AnyElysia;
+}
+
+/** Creates the request log for one app. */
+export function createRequestLog(options: { log: Logger; maxBodyBytes: number }): RequestLog {
+  const { log, maxBodyBytes } = options;
+  const started = new WeakMap<Request, { id: string; at: number }>();
+
+  const entry = (request: Request) => {
+    let found = started.get(request);
+    if (!found) {
+      const given = request.headers.get("x-request-id");
+      found = { id: given && CLIENT_REQUEST_ID.test(given) ? given : ulid(), at: performance.now() };
+      started.set(request, found);
+    }
+    return found;
+  };
+
+  const plugin = new Elysia({ name: "request-log" })
+    .onRequest(({ request, set }) => {
+      set.headers["x-request-id"] = entry(request).id;
+      const length = Number(request.headers.get("content-length") ?? 0);
+      if (length > maxBodyBytes) throw tooLarge(`Request body too large (limit ${maxBodyBytes} bytes)`);
+    })
+    .onAfterResponse({ as: "global" }, ({ request, set, responseValue }) => {
+      const { id, at } = entry(request);
+      const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200);
+      log.info("request", {
+        requestId: id,
+        method: request.method,
+        path: new URL(request.url).pathname,
+        status,
+        ms: Math.round((performance.now() - at) * 10) / 10,
+      });
+    });
+
+  return {
+    idOf: (request) => entry(request).id,
+    failure(request, error, cause) {
+      log.error("request failed", {
+        requestId: entry(request).id,
+        type: error.type,
+        cause: describeError(cause),
+      });
+    },
+    plugin,
+  };
+}

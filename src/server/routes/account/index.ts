@@ -1,0 +1,62 @@
+/** @module Account surface: browser sign-in/out and the caller's own hub keys. */
+import { Elysia, t } from "elysia";
+import { unauthorized } from "../../../shared/errors";
+import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from "../../auth";
+import type { AppDeps } from "../../deps";
+import { renderHubError, surfaceErrors } from "../../errors";
+import { publicKey, publicUser } from "../../services/accounts";
+
+const SignInBody = t.Object({ email: t.String({ maxLength: 254 }), password: t.String({ maxLength: 1024 }) });
+const KeyBody = t.Object({ name: t.Optional(t.String({ maxLength: 128 })) });
+
+/** Sign-in sets an HttpOnly, SameSite=Lax session cookie (Secure under TLS); keys are listed, minted, revoked. */
+export const accountRoutes = ({ accounts, auth, requests, config, clientAddress }: AppDeps) => {
+  const secure = config.scheme === "https";
+  return new Elysia({ name: "routes:account" })
+    .use(surfaceErrors(requests, "account", renderHubError))
+    .post(
+      "/api/auth/sign-in",
+      async ({ body, request, server, set }) => {
+        const result = await accounts.signIn({
+          email: body.email,
+          password: body.password,
+          ip: clientAddress(request, server),
+          userAgent: request.headers.get("user-agent") ?? "",
+        });
+        set.headers["set-cookie"] = sessionCookie(result.token, secure);
+        set.headers["cache-control"] = "no-store";
+        return { user: publicUser(result.user), csrfToken: result.session.csrfToken };
+      },
+      { body: SignInBody },
+    )
+    .post("/api/auth/sign-out", async ({ request, set }) => {
+      await accounts.signOut(readCookie(request.headers.get("cookie"), SESSION_COOKIE));
+      set.headers["set-cookie"] = clearedSessionCookie(secure);
+      return {};
+    })
+    .get("/api/auth/session", async ({ request, set }) => {
+      const found = await accounts.sessionFor(readCookie(request.headers.get("cookie"), SESSION_COOKIE));
+      if (!found) throw unauthorized("Not signed in");
+      set.headers["cache-control"] = "no-store";
+      return { user: publicUser(found.user), csrfToken: found.session.csrfToken };
+    })
+    .get("/api/keys", async ({ request }) => {
+      const caller = await auth.anyCaller(request);
+      return { keys: (await accounts.listHubKeys(caller.user.id)).map(publicKey) };
+    })
+    .post(
+      "/api/keys",
+      async ({ body, request, set }) => {
+        const caller = await auth.anyCaller(request);
+        const issued = await accounts.issueHubKey({ userId: caller.user.id, name: body.name, source: "web" });
+        set.status = 201;
+        set.headers["cache-control"] = "no-store";
+        return { key: issued.key, record: publicKey(issued.record) };
+      },
+      { body: KeyBody },
+    )
+    .delete("/api/keys/:id", async ({ params, request }) => {
+      const caller = await auth.anyCaller(request);
+      return { record: publicKey(await accounts.revokeHubKey({ id: params.id, userId: caller.user.id })) };
+    });
+};

@@ -1,0 +1,229 @@
+/** @module Accounts: users and passwords, sign-in with throttling, browser sessions and hub API keys. */
+import { randomBytes } from "node:crypto";
+import { ulid } from "ulid";
+import type { HubKey, Stores, User, WebSession } from "../../db/stores";
+import { invalidRequest, notFound, rateLimited, unauthorized } from "../../shared/errors";
+import { HUB_KEY_PREFIX, type Secrets } from "./secrets";
+
+/** How long a browser session lasts. */
+export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
+const SIGN_IN_WINDOW_MS = 15 * 60 * 1000;
+const SIGN_IN_LOCK_MS = 15 * 60 * 1000;
+const MAX_FAILURES_PER_EMAIL = 5;
+const MAX_FAILURES_PER_ADDRESS = 30;
+const KEY_TOUCH_INTERVAL_MS = 60_000;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+/** Who is calling with a hub key. */
+export interface HubCaller {
+  user: User;
+  key: HubKey;
+}
+
+/** A new key, shown once, and its stored record. */
+export interface IssuedKey {
+  key: string;
+  record: HubKey;
+}
+
+/** A DID-like stable public id: `z` + base58, the shape of ABT DIDs the AIGNE clients display. */
+function newDid(): string {
+  let out = "z";
+  for (const byte of randomBytes(34)) out += BASE58[byte % 58];
+  return out;
+}
+
+/** Validates the user fields of an upsert; a password has at least 8 characters. */
+function validateUserInput(input: { email: string; password?: string; name?: string; role?: string }) {
+  const email = input.email.trim();
+  if (!EMAIL.test(email) || email.length > 254) throw invalidRequest(`invalid email "${email}"`, "email");
+  if (input.password !== undefined && input.password.length < 8) {
+    throw invalidRequest("password must have at least 8 characters", "password");
+  }
+  if (input.password !== undefined && input.password.length > 1024) {
+    throw invalidRequest("password is too long", "password");
+  }
+  if (input.role !== undefined && input.role !== "admin" && input.role !== "user") {
+    throw invalidRequest(`invalid role "${input.role}": expected admin or user`, "role");
+  }
+  if (input.name !== undefined && (input.name.trim() === "" || input.name.length > 128)) {
+    throw invalidRequest("name must have 1 to 128 characters", "name");
+  }
+}
+
+/** Reads the bearer token of an Authorization header (scheme case-insensitive, token trimmed). */
+export function bearerToken(header: string | null | undefined): string | undefined {
+  const match = /^\s*bearer\s+(.+)$/i.exec(header ?? "");
+  const token = match?.[1]?.trim();
+  return token || undefined;
+}
+
+/** The account service; admin commands, REST twins and routes all call these same functions. */
+export function createAccounts(deps: { stores: Stores; secrets: Secrets; now?: () => number }) {
+  const { stores, secrets, now = Date.now } = deps;
+  let dummyHash: Promise<string> | undefined;
+  const hashPassword = (password: string) => Bun.password.hash(password, { algorithm: "argon2id" });
+
+  async function upsertUser(input: { email: string; password?: string; name?: string; role?: "admin" | "user" }) {
+    validateUserInput(input);
+    const existing = await stores.accounts.findUserByEmail(input.email);
+    if (!existing && input.password === undefined) throw invalidRequest("a new user needs a password", "password");
+    const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
+    return stores.accounts.upsertUser({
+      newId: ulid(),
+      newDid: newDid(),
+      email: input.email,
+      name: input.name?.trim(),
+      role: input.role,
+      passwordHash,
+      at: now(),
+    });
+  }
+
+  async function requireUserByEmail(email: string): Promise<User> {
+    const user = await stores.accounts.findUserByEmail(email);
+    if (!user) throw notFound(`no user with email ${email.trim()}`);
+    const { passwordHash: _, ...rest } = user;
+    return rest;
+  }
+
+  /** Verifies a password with throttling per email and per client address; returns a new session token. */
+  async function signIn(input: { email: string; password: string; ip: string; userAgent: string }) {
+    const at = now();
+    const buckets = [`email:${input.email.trim().toLowerCase()}`, `ip:${input.ip}`];
+    const lockedUntil = await stores.accounts.signInLockedUntil(buckets, at);
+    if (lockedUntil) throw rateLimited("Too many failed sign-ins; try again later", (lockedUntil - at) / 1000);
+    const user = await stores.accounts.findUserByEmail(input.email);
+    // Verify against a dummy hash for unknown emails so timing does not reveal which emails exist.
+    dummyHash ??= hashPassword(secrets.newToken());
+    const ok = await Bun.password.verify(input.password, user?.passwordHash ?? (await dummyHash));
+    if (!user?.passwordHash || !ok) {
+      for (const [bucket, max] of [
+        [buckets[0]!, MAX_FAILURES_PER_EMAIL],
+        [buckets[1]!, MAX_FAILURES_PER_ADDRESS],
+      ] as const) {
+        await stores.accounts.recordSignInFailure({
+          buckets: [bucket],
+          at,
+          windowMs: SIGN_IN_WINDOW_MS,
+          maxFailures: max,
+          lockMs: SIGN_IN_LOCK_MS,
+        });
+      }
+      throw unauthorized("Wrong email or password");
+    }
+    await stores.accounts.clearSignInFailures([buckets[0]!]);
+    const token = secrets.newToken();
+    const session: WebSession = {
+      id: secrets.digest(token),
+      userId: user.id,
+      csrfToken: secrets.newToken(),
+      createdAt: at,
+      expiresAt: at + SESSION_TTL_MS,
+    };
+    await stores.accounts.createSession({
+      ...session,
+      ip: input.ip,
+      userAgent: input.userAgent.slice(0, 256),
+    });
+    const { passwordHash: _, ...publicUser } = user;
+    return { token, session, user: publicUser };
+  }
+
+  /** Resolves a session cookie token to its session and user, or null. */
+  async function sessionFor(token: string | undefined) {
+    if (!token) return null;
+    return stores.accounts.findSession(secrets.digest(token), now());
+  }
+
+  async function signOut(token: string | undefined) {
+    if (token) await stores.accounts.deleteSession(secrets.digest(token));
+  }
+
+  /** Mints a hub key for a user; the plain key is returned once and never stored. */
+  async function issueHubKey(input: {
+    userId: string;
+    name?: string;
+    source: HubKey["source"];
+    expiresAt?: number | null;
+  }): Promise<IssuedKey> {
+    const name = (input.name ?? "").trim() || "default";
+    if (name.length > 128) throw invalidRequest("key name must have at most 128 characters", "name");
+    const { key, hint } = secrets.newKey(HUB_KEY_PREFIX);
+    const record = await stores.keys.createHubKey({
+      id: ulid(),
+      userId: input.userId,
+      keyHash: secrets.hashKey(key),
+      hint,
+      name,
+      source: input.source,
+      createdAt: now(),
+      lastUsedAt: null,
+      expiresAt: input.expiresAt ?? null,
+      revokedAt: null,
+    });
+    return { key, record };
+  }
+
+  /** Authenticates a presented hub key; unknown, revoked and expired keys are one 401. */
+  async function authenticateKey(key: string | undefined): Promise<HubCaller> {
+    if (!key || key.length > 256) throw unauthorized();
+    const at = now();
+    const found = await stores.keys.findActiveHubKey(secrets.hashKey(key), at);
+    if (!found) throw unauthorized();
+    if (found.key.lastUsedAt === null || found.key.lastUsedAt < at - KEY_TOUCH_INTERVAL_MS) {
+      await stores.keys.touchHubKey(found.key.id, at, KEY_TOUCH_INTERVAL_MS);
+    }
+    return found;
+  }
+
+  async function revokeHubKey(input: { id: string; userId?: string }) {
+    const revoked = await stores.keys.revokeHubKey({ ...input, at: now() });
+    if (!revoked) throw notFound("no active key with that id");
+    return revoked;
+  }
+
+  return {
+    upsertUser,
+    requireUserByEmail,
+    signIn,
+    sessionFor,
+    signOut,
+    issueHubKey,
+    authenticateKey,
+    revokeHubKey,
+    listHubKeys: (userId: string) => stores.keys.listHubKeys(userId),
+    findUser: (id: string) => stores.accounts.findUserById(id),
+  };
+}
+
+/** The account service's type, as routes and admin commands receive it. */
+export type Accounts = ReturnType<typeof createAccounts>;
+
+/** Renders a user for API responses. */
+export function publicUser(user: User) {
+  return {
+    id: user.id,
+    did: user.did,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    createdAt: new Date(user.createdAt).toISOString(),
+  };
+}
+
+/** Renders a key record for API responses: the hint only, never the key. */
+export function publicKey(key: HubKey) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    id: key.id,
+    name: key.name,
+    hint: key.hint,
+    source: key.source,
+    createdAt: iso(key.createdAt),
+    lastUsedAt: iso(key.lastUsedAt),
+    expiresAt: iso(key.expiresAt),
+    revokedAt: iso(key.revokedAt),
+  };
+}
