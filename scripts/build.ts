@@ -40,7 +40,9 @@ const smoke = Bun.spawnSync([outfile, "--version"], { cwd: empty, stdout: "pipe"
 rmSync(empty, { recursive: true, force: true });
 const printed = smoke.stdout.toString().trim();
 if (smoke.exitCode !== 0 || printed !== `aigne-hub ${packageJson.version}`) {
-  console.error(`smoke run failed: exit ${smoke.exitCode}, stdout "${printed}", stderr "${smoke.stderr.toString().trim()}"`);
+  console.error(
+    `smoke run failed: exit ${smoke.exitCode}, stdout "${printed}", stderr "${smoke.stderr.toString().trim()}"`,
+  );
   process.exit(1);
 }
 console.log(`built ${outfile} (${printed})`);

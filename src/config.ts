@@ -36,6 +36,16 @@ export interface ServerConfig {
   readonly shutdownGraceMs: number;
   readonly maxBodyBytes: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
+  /** How long an upstream may take to send response headers. */
+  readonly upstreamTimeoutMs: number;
+  /** How long a stream whose client left keeps reading upstream for the final usage. */
+  readonly streamDrainMs: number;
+  /** How often invalid provider credentials are probed. */
+  readonly credentialProbeMs: number;
+  /** Call records older than this are pruned. */
+  readonly callRetentionMs: number;
+  /** At most this many call records are kept. */
+  readonly callRetentionRows: number;
 }
 
 /** The flags `serve` and every admin command accept for locating and opening the data dir. */
@@ -224,6 +234,13 @@ export function resolveServerConfig(flags: ParsedFlags, env: Environment, cwd: s
     shutdownGraceMs: numberSetting(env, "SHUTDOWN_GRACE_SECONDS", undefined, 30, { integer: false, min: 0 }) * 1000,
     maxBodyBytes: numberSetting(env, "MAX_BODY_BYTES", undefined, 32 * 1024 * 1024, { integer: true, min: 1024 }),
     logLevel: logLevel as ServerConfig["logLevel"],
+    upstreamTimeoutMs:
+      numberSetting(env, "UPSTREAM_TIMEOUT_SECONDS", undefined, 300, { integer: false, min: 0 }) * 1000,
+    streamDrainMs: numberSetting(env, "STREAM_DRAIN_SECONDS", undefined, 10, { integer: false, min: 0 }) * 1000,
+    credentialProbeMs:
+      numberSetting(env, "CREDENTIAL_PROBE_SECONDS", undefined, 300, { integer: false, min: 0 }) * 1000,
+    callRetentionMs: numberSetting(env, "CALL_RETENTION_DAYS", undefined, 90, { integer: false, min: 0 }) * 86_400_000,
+    callRetentionRows: numberSetting(env, "CALL_RETENTION_ROWS", undefined, 1_000_000, { integer: true, min: 1 }),
   });
 }
 
@@ -240,7 +257,8 @@ export function loadServerConfig(
 
 /** What the client half needs: where the credential store lives and the environment overrides. */
 export interface ClientConfig {
-  readonly homeDir: string;
+  /** Undefined when neither HOME nor the user database names one; only commands that need it fail then. */
+  readonly homeDir?: string;
   /** AIGNE_HUB_API_URL or AIGNE_HUB_URL, when set. */
   readonly hubUrl?: string;
   readonly apiKey?: string;
@@ -250,13 +268,22 @@ export interface ClientConfig {
   readonly cwd: string;
 }
 
+/** The user's home from the user database, or undefined (a container user may have none). */
+function userHome(): string | undefined {
+  try {
+    return homedir();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resolves the client configuration from the environment (no .env files: the client runs anywhere). */
 export function loadClientConfig(): ClientConfig {
   const { env, cwd } = processState();
-  const home = env.HOME || homedir();
+  const home = env.HOME || userHome();
   const portValue = env.AIGNE_HUB_PORT;
   return Object.freeze({
-    homeDir: isAbsolute(home) ? home : resolve(cwd, home),
+    homeDir: home === undefined ? undefined : isAbsolute(home) ? home : resolve(cwd, home),
     hubUrl: env.AIGNE_HUB_API_URL || env.AIGNE_HUB_URL || undefined,
     apiKey: env.AIGNE_HUB_API_KEY || undefined,
     browser: env.BROWSER || undefined,

@@ -4,6 +4,8 @@ import { MIGRATIONS_DIR } from "../assets";
 import type { ServerConfig } from "../config";
 import { CommandError } from "../shared/errors";
 import { createSqliteAccountStore } from "./sqlite/accounts";
+import { createSqliteCallStore } from "./sqlite/calls";
+import { createSqliteCatalogStore } from "./sqlite/catalog";
 import { openSqlite } from "./sqlite/client";
 import { createSqliteKeyStore } from "./sqlite/keys";
 import type { Stores } from "./stores";
@@ -26,6 +28,8 @@ export async function openStores(config: Pick<ServerConfig, "dataDir" | "databas
   return {
     accounts: createSqliteAccountStore(db),
     keys: createSqliteKeyStore(db),
+    catalog: createSqliteCatalogStore(db),
+    calls: createSqliteCallStore(db),
     async ping() {
       sqlite.query("SELECT 1").get();
     },

@@ -91,10 +91,209 @@ export interface KeyStore {
   revokeHubKey(input: { id: string; userId?: string; at: number }): Promise<HubKey | null>;
 }
 
+/** A configured upstream provider. */
+export interface ProviderRecord {
+  id: string;
+  name: string;
+  type: "openai" | "openai-compatible" | "anthropic" | "gemini";
+  baseUrl: string;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A provider credential with its shared health; the key is only ever held encrypted here. */
+export interface CredentialRecord {
+  id: string;
+  providerId: string;
+  keyCiphertext: string;
+  hint: string;
+  weight: number;
+  enabled: boolean;
+  invalidReason: string | null;
+  cooldownUntil: number | null;
+  consecutiveFailures: number;
+  requests: number;
+  errors: number;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  lastUsedAt: number | null;
+  createdAt: number;
+}
+
+/** A served model and its current rates (micro-credits per million tokens; per image for images). */
+export interface ModelRecord {
+  id: string;
+  providerId: string;
+  model: string;
+  type: "chat" | "embedding" | "image";
+  inputRate: number;
+  outputRate: number;
+  cachedInputRate: number | null;
+  maxOutputTokens: number | null;
+  fallbackModel: string | null;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Everything the catalog cache holds, read in one consistent transaction. */
+export interface CatalogSnapshot {
+  revision: number;
+  providers: ProviderRecord[];
+  credentials: CredentialRecord[];
+  models: ModelRecord[];
+  aliases: { alias: string; target: string }[];
+  settings: Record<string, unknown>;
+}
+
+/** A change to one credential's health, written without bumping the catalog revision. */
+export interface CredentialHealthUpdate {
+  id: string;
+  cooldownUntil: number | null;
+  invalidReason: string | null;
+  consecutiveFailures: number;
+  lastError?: string | null;
+  lastErrorAt?: number | null;
+}
+
+/** Providers, credentials, models, rates with history, aliases and settings, behind one revision counter. */
+export interface CatalogStore {
+  /** The current catalog revision (cheap; caches poll it). */
+  revision(): Promise<number>;
+  /** Reads the whole catalog at one revision. */
+  snapshot(): Promise<CatalogSnapshot>;
+  /**
+   * Creates or updates the provider with that name; with a credential, adds it, or updates its weight when the
+   * same key (by fingerprint) is already there.
+   */
+  setProvider(input: {
+    newId: string;
+    name: string;
+    type: ProviderRecord["type"];
+    baseUrl: string;
+    enabled?: boolean;
+    credential?: { newId: string; ciphertext: string; fingerprint: string; hint: string; weight?: number };
+    at: number;
+  }): Promise<{ provider: ProviderRecord; created: boolean; credentialId?: string; credentialAdded: boolean }>;
+  /** Changes a credential's weight or enabled flag; null when there is none with that id. */
+  updateCredential(input: {
+    id: string;
+    weight?: number;
+    enabled?: boolean;
+    at: number;
+  }): Promise<CredentialRecord | null>;
+  /** Deletes a credential; false when there was none. */
+  removeCredential(id: string, at: number): Promise<boolean>;
+  /** Creates or updates a model of an existing provider, recording a rate history row when rates change. */
+  setModel(input: {
+    newId: string;
+    newRateId: string;
+    providerId: string;
+    model: string;
+    type?: ModelRecord["type"];
+    inputRate?: number;
+    outputRate?: number;
+    cachedInputRate?: number | null;
+    maxOutputTokens?: number | null;
+    fallbackModel?: string | null;
+    enabled?: boolean;
+    at: number;
+  }): Promise<{ model: ModelRecord; created: boolean }>;
+  /** The rate history of a model, oldest first. */
+  rateHistory(
+    modelId: string,
+  ): Promise<{ inputRate: number; outputRate: number; cachedInputRate: number | null; effectiveFrom: number }[]>;
+  /** Sets (or with a null target removes) an alias. */
+  setAlias(alias: string, target: string | null, at: number): Promise<void>;
+  /** Sets a setting to a JSON value. */
+  setSetting(key: string, value: unknown, at: number): Promise<void>;
+  /** Persists credential health changes. */
+  recordCredentialHealth(updates: CredentialHealthUpdate[]): Promise<void>;
+  /** Adds request and error counts to credentials and moves last-used forward. */
+  addCredentialCounters(deltas: { id: string; requests: number; errors: number; lastUsedAt: number }[]): Promise<void>;
+}
+
+/** One upstream attempt of a call. */
+export interface CallAttempt {
+  provider: string;
+  credentialId: string | null;
+  status: number | null;
+  outcome: string;
+  ms: number;
+}
+
+/** The audit record of one model call. */
+export interface CallRecord {
+  id: string;
+  requestId: string;
+  traceId: string | null;
+  userId: string;
+  keyId: string | null;
+  appId: string | null;
+  surface: string;
+  type: "chat" | "embedding" | "image";
+  requestedModel: string;
+  provider: string | null;
+  model: string | null;
+  credentialId: string | null;
+  status: "success" | "failed" | "cancelled";
+  stream: boolean;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  estimated: boolean;
+  /** Micro-credits debited. */
+  cost: number;
+  rates: string | null;
+  latencyMs: number;
+  ttftMs: number | null;
+  errorType: string | null;
+  errorMessage: string | null;
+  attempts: CallAttempt[];
+  createdAt: number;
+}
+
+/** Filters for listing call records, newest first. */
+export interface CallFilter {
+  userId?: string;
+  model?: string;
+  status?: CallRecord["status"];
+  since?: number;
+  until?: number;
+  limit: number;
+}
+
+/** A day of one user's usage of one model. */
+export interface UsageDay {
+  day: string;
+  model: string;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cost: number;
+}
+
+/** Call records and their daily aggregates. */
+export interface CallStore {
+  /** Inserts records and folds them into the daily usage, in one transaction. */
+  insertBatch(records: CallRecord[]): Promise<void>;
+  /** Lists records matching the filter, newest first. */
+  list(filter: CallFilter): Promise<CallRecord[]>;
+  /** A user's usage per day and model from `sinceDay` (YYYY-MM-DD) on. */
+  usageByDay(userId: string, sinceDay: string): Promise<UsageDay[]>;
+  /** Deletes up to `batch` records older than `olderThan` or beyond the newest `maxRows`; returns how many. */
+  prune(input: { olderThan: number; maxRows: number; batch: number }): Promise<number>;
+}
+
 /** Everything the server opens on a data dir. */
 export interface Stores {
   accounts: AccountStore;
   keys: KeyStore;
+  catalog: CatalogStore;
+  calls: CallStore;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** Checkpoints and closes; no call may follow. */

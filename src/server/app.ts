@@ -5,6 +5,8 @@ import { errorResponder, renderHubError } from "./errors";
 import { accountRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin-api";
 import { aigneRoutes } from "./routes/aigne";
+import { anthropicRoutes } from "./routes/anthropic";
+import { openaiRoutes } from "./routes/openai";
 import { systemRoutes } from "./routes/system";
 
 /** Builds the app: request log first, then each surface, then the fallback error renderer last. */
@@ -16,6 +18,8 @@ export function createApp(deps: AppDeps) {
       .use(systemRoutes(deps))
       .use(accountRoutes(deps))
       .use(aigneRoutes(deps))
+      .use(openaiRoutes(deps))
+      .use(anthropicRoutes(deps))
       .use(adminRoutes(deps))
       // Registered last: Elysia runs error hooks in order, so this only sees what no surface claimed.
       .onError(({ code, error, set, request }) => respond({ code, error, set, request }))

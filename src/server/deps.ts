@@ -2,10 +2,17 @@
 import type { Server } from "bun";
 import type { ServerConfig } from "../config";
 import type { Stores } from "../db/stores";
+import { describeError } from "../shared/errors";
 import { createAuth } from "./auth";
 import type { Logger } from "./log";
+import { providerFor } from "./providers";
 import { createRequestLog } from "./request-log";
 import { createAccounts } from "./services/accounts";
+import { createCatalog } from "./services/catalog";
+import { createCallRecorder } from "./services/gateway/call-recorder";
+import { createCredentialHealth } from "./services/gateway/credential-health";
+import { createGateway } from "./services/gateway/engine";
+import { gatewayTasks } from "./services/gateway/maintenance";
 import { createSecrets, type SecretMaterial } from "./services/secrets";
 
 /** Builds every service over the opened stores. */
@@ -17,16 +24,45 @@ export function buildServices(input: {
   now?: () => number;
 }) {
   const { stores, config, material, log, now = Date.now } = input;
+  const logFailure = (what: string) => (error: unknown) => log.error(what, { error: describeError(error) });
   const secrets = createSecrets(material);
   const accounts = createAccounts({ stores, secrets, now });
+  const catalog = createCatalog({ stores, secrets, creditsOverride: config.creditsOverride, now });
+  const health = createCredentialHealth({ stores, now, onError: logFailure("credential health write failed") });
+  const recorder = createCallRecorder({ stores, onError: logFailure("call record write failed") });
+  const gateway = createGateway({
+    catalog,
+    health,
+    recorder,
+    providerFor,
+    now,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    drainMs: config.streamDrainMs,
+  });
   return {
     config,
     stores,
     log,
     secrets,
     accounts,
+    catalog,
+    health,
+    recorder,
+    gateway,
     auth: createAuth(accounts),
     requests: createRequestLog({ log, maxBodyBytes: config.maxBodyBytes }),
+    /** The periodic tasks `serve` runs in its background worker. */
+    backgroundTasks: gatewayTasks({
+      stores,
+      catalog,
+      health,
+      recorder,
+      providerFor,
+      probeEveryMs: config.credentialProbeMs,
+      retentionMs: config.callRetentionMs,
+      retentionRows: config.callRetentionRows,
+      now,
+    }),
     /** The socket address of the client (forwarded headers are not trusted). */
     clientAddress: (request: Request, server: Server<unknown> | null) =>
       server?.requestIP(request)?.address ?? "unknown",

@@ -38,9 +38,13 @@ export function renderHubError(e: AppError) {
 }
 
 /** The body of an error hook: normalise, log opaque failures once with the request id, set status, render. */
-export function errorResponder(requests: RequestLog, render: (e: AppError) => object) {
+export function errorResponder(
+  requests: RequestLog,
+  render: (e: AppError) => object,
+  adapt: (e: AppError) => AppError = (e) => e,
+) {
   return ({ code, error, set, request }: ErrorHookContext) => {
-    const e = toAppError(code, error);
+    const e = adapt(toAppError(code, error));
     if (e.status >= 500) requests.failure(request, e, e.cause ?? error);
     set.status = e.status;
     if (e.extra.retryAfterSeconds) set.headers["retry-after"] = String(e.extra.retryAfterSeconds);
@@ -55,9 +59,17 @@ interface ErrorHookContext {
   set: { status?: number | string; headers: Record<string, string | number> };
 }
 
-/** Builds one surface's error hook, scoped so each mapper stays on its own surface. */
-export function surfaceErrors(requests: RequestLog, surface: string, render: (e: AppError) => object) {
-  const respond = errorResponder(requests, render);
+/**
+ * Builds one surface's error hook, scoped so each mapper stays on its own surface; `adapt` lets a surface restate an
+ * error the way its clients expect (the AIGNE wire answers an unknown model with 400).
+ */
+export function surfaceErrors(
+  requests: RequestLog,
+  surface: string,
+  render: (e: AppError) => object,
+  adapt?: (e: AppError) => AppError,
+) {
+  const respond = errorResponder(requests, render, adapt);
   return new Elysia({ name: `errors:${surface}` }).onError({ as: "scoped" }, ({ code, error, set, request }) =>
     respond({ code, error, set, request }),
   );

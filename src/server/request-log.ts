@@ -16,6 +16,19 @@ export interface RequestLog {
   plugin: AnyElysia;
 }
 
+/** Counts a streamed body through a copy, leaving the original for the parser; cancels both once past the limit. */
+async function assertStreamWithinLimit(request: Request, maxBodyBytes: number): Promise<void> {
+  const copy = request.clone().body!.getReader();
+  let total = 0;
+  for (let read = await copy.read(); !read.done; read = await copy.read()) {
+    total += read.value.byteLength;
+    if (total <= maxBodyBytes) continue;
+    // A tee half's cancel settles only once the other half is cancelled too, and then the upload stops.
+    await Promise.all([copy.cancel(), request.body?.cancel()]);
+    throw tooLarge(`Request body too large (limit ${maxBodyBytes} bytes)`);
+  }
+}
+
 /** Creates the request log for one app. */
 export function createRequestLog(options: { log: Logger; maxBodyBytes: number }): RequestLog {
   const { log, maxBodyBytes } = options;
@@ -32,10 +45,12 @@ export function createRequestLog(options: { log: Logger; maxBodyBytes: number })
   };
 
   const plugin = new Elysia({ name: "request-log" })
-    .onRequest(({ request, set }) => {
+    .onRequest(async ({ request, set }) => {
       set.headers["x-request-id"] = entry(request).id;
-      const length = Number(request.headers.get("content-length") ?? 0);
-      if (length > maxBodyBytes) throw tooLarge(`Request body too large (limit ${maxBodyBytes} bytes)`);
+      const declared = request.headers.get("content-length");
+      if (Number(declared ?? 0) > maxBodyBytes) throw tooLarge(`Request body too large (limit ${maxBodyBytes} bytes)`);
+      // A streamed body declares no length, so it is counted as it arrives.
+      if (declared === null && request.body) await assertStreamWithinLimit(request, maxBodyBytes);
     })
     .onAfterResponse({ as: "global" }, ({ request, set, responseValue }) => {
       const { id, at } = entry(request);

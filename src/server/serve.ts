@@ -6,6 +6,7 @@ import { openStores } from "../db/open";
 import { formatFlags } from "../shared/args";
 import { CommandError } from "../shared/errors";
 import { createApp } from "./app";
+import { startBackgroundWorker } from "./background-worker";
 import { prepareDataDir } from "./data-dir";
 import { buildServices } from "./deps";
 import { createLogger, type Logger } from "./log";
@@ -90,7 +91,8 @@ export async function run(argv: string[]): Promise<number> {
       port: config.port,
       reusePort: false,
       development: config.development,
-      maxRequestBodySize: config.maxBodyBytes,
+      // Bun's own cap answers an empty 413 before the app runs; request-log enforces the limit in the hub shape.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       ...(tls ? { tls } : {}),
     });
   } catch (error) {
@@ -98,12 +100,21 @@ export async function run(argv: string[]): Promise<number> {
     throw listenFailure(error, config);
   }
   const server = app.server!;
+  // Handlers go in before the listening line: a supervisor may send SIGTERM as soon as it reads it.
+  const stopRequested = signalled(log);
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   process.stdout.write(`aigne-hub listening on ${config.scheme}://${host}:${server.port}\n`);
   log.info("started", { version: VERSION, dataDir: config.dataDir, port: server.port, scheme: config.scheme });
 
-  await signalled(log);
+  const worker = startBackgroundWorker({ tasks: deps.backgroundTasks, intervalMs: config.workerTickMs, log });
+
+  await stopRequested;
+  await worker.stop();
   await drain(server, config.shutdownGraceMs, log);
+  await deps.gateway.quiesce();
+  // Streams cut by the drain settle through the engine; write what they recorded before the database closes.
+  await deps.recorder.flush();
+  await deps.health.flush();
   await stores.close();
   log.info("stopped");
   return 0;

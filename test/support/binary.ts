@@ -13,7 +13,11 @@ export function buildBinaryOnce(): Promise<string> {
   built ??= (async () => {
     if (process.env.AIGNE_HUB_TEST_SKIP_BUILD === "1" && existsSync(BINARY)) return BINARY;
     const proc = Bun.spawn([process.execPath, "scripts/build.ts"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-    const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    const [code, out, err] = await Promise.all([
+      proc.exited,
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+    ]);
     if (code !== 0) throw new Error(`build failed (${code}):\n${out}\n${err}`);
     if (!statSync(BINARY).isFile()) throw new Error("build wrote no binary");
     return BINARY;

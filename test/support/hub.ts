@@ -1,5 +1,5 @@
 /** @module Starts `aigne-hub serve --port 0` as a child process and hands tests its URL and logs. */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { buildBinaryOnce, childEnv } from "./binary";
 
@@ -14,7 +14,7 @@ export interface TestHub {
   logs(): string;
   /** Everything it wrote to stdout so far. */
   stdout(): string;
-  /** Sends a signal and resolves with the exit code. */
+  /** Sends a signal and resolves with the exit code once the process has exited and its output is read. */
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
@@ -26,16 +26,23 @@ async function collect(stream: ReadableStream<Uint8Array>, sink: { text: string 
   }
 }
 
-/** Starts the binary's `serve` in `cwd` (data dir `<cwd>/data` unless args say otherwise) and waits for its line. */
+/**
+ * Starts the binary's `serve` in `cwd` (data dir `<cwd>/data` unless args say otherwise) and waits for its line.
+ * With `defaultFlags: false` only `args` follow `serve`, so a test can leave host, port and data dir to env files.
+ */
 export async function startBinaryHub(options: {
   cwd: string;
   args?: string[];
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
+  defaultFlags?: boolean;
 }): Promise<TestHub> {
   const binary = await buildBinaryOnce();
-  const dataDir = join(options.cwd, "data");
-  const args = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])];
+  const extra = options.args ?? [];
+  const given = extra.indexOf("--data-dir");
+  const dataDir = given >= 0 && extra[given + 1] ? resolve(options.cwd, extra[given + 1]!) : join(options.cwd, "data");
+  const defaults = options.defaultFlags === false ? [] : ["--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir];
+  const args = ["serve", ...defaults, ...extra];
   const proc = Bun.spawn([binary, ...args], {
     cwd: options.cwd,
     env: childEnv(join(options.cwd, ".home"), options.env),
@@ -46,8 +53,7 @@ export async function startBinaryHub(options: {
   const out = { text: "" };
   const err = { text: "" };
   let notify = () => {};
-  void collect(proc.stdout, out, () => notify());
-  void collect(proc.stderr, err, () => notify());
+  const drained = Promise.all([collect(proc.stdout, out, () => notify()), collect(proc.stderr, err, () => notify())]);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill("SIGKILL");
@@ -75,7 +81,9 @@ export async function startBinaryHub(options: {
     stdout: () => out.text,
     async stop(signal = "SIGTERM") {
       proc.kill(signal);
-      return proc.exited;
+      const code = await proc.exited;
+      await drained;
+      return code;
     },
   };
 }

@@ -1,5 +1,5 @@
-/** @module SQLite schema of the hub: accounts, hub keys, web sessions and sign-in throttling. */
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+/** @module SQLite schema of the hub: accounts and sessions, the model catalog, call records and usage. */
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** People who sign in to the hub; email is unique case-insensitively through `emailNormalized`. */
 export const users = sqliteTable("users", {
@@ -58,3 +58,155 @@ export const signInThrottle = sqliteTable("sign_in_throttle", {
   windowStartedAt: integer("window_started_at").notNull(),
   lockedUntil: integer("locked_until").notNull(),
 });
+
+/** Upstream providers an operator configured, addressed by name (`openai/…`). */
+export const providers = sqliteTable("providers", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull().unique(),
+  type: text("type", { enum: ["openai", "openai-compatible", "anthropic", "gemini"] }).notNull(),
+  baseUrl: text("base_url").notNull(),
+  enabled: integer("enabled", { mode: "boolean" }).notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Provider API keys, AES-256-GCM encrypted; health columns are shared by every process on the database. */
+export const credentials = sqliteTable(
+  "credentials",
+  {
+    id: text("id").primaryKey(),
+    providerId: text("provider_id")
+      .notNull()
+      .references(() => providers.id, { onDelete: "cascade" }),
+    keyCiphertext: text("key_ciphertext").notNull(),
+    /** Keyed hash of the key, so adding the same key twice updates instead of duplicating. */
+    keyFingerprint: text("key_fingerprint").notNull(),
+    hint: text("hint").notNull(),
+    weight: integer("weight").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    invalidReason: text("invalid_reason"),
+    cooldownUntil: integer("cooldown_until"),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    requests: integer("requests").notNull().default(0),
+    errors: integer("errors").notNull().default(0),
+    lastError: text("last_error"),
+    lastErrorAt: integer("last_error_at"),
+    lastUsedAt: integer("last_used_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [uniqueIndex("credentials_provider_fingerprint").on(table.providerId, table.keyFingerprint)],
+);
+
+/** Models served, with their current rates in micro-credits per million tokens (per image for images). */
+export const models = sqliteTable(
+  "models",
+  {
+    id: text("id").primaryKey(),
+    providerId: text("provider_id")
+      .notNull()
+      .references(() => providers.id, { onDelete: "cascade" }),
+    model: text("model").notNull(),
+    type: text("type", { enum: ["chat", "embedding", "image"] }).notNull(),
+    inputRate: integer("input_rate").notNull(),
+    outputRate: integer("output_rate").notNull(),
+    cachedInputRate: integer("cached_input_rate"),
+    maxOutputTokens: integer("max_output_tokens"),
+    /** Another `provider/model` to try when every credential of this one failed before the first byte. */
+    fallbackModel: text("fallback_model"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [uniqueIndex("models_provider_model").on(table.providerId, table.model)],
+);
+
+/** Every rate a model has had, so a past call's cost can be explained. */
+export const modelRates = sqliteTable(
+  "model_rates",
+  {
+    id: text("id").primaryKey(),
+    modelId: text("model_id")
+      .notNull()
+      .references(() => models.id, { onDelete: "cascade" }),
+    inputRate: integer("input_rate").notNull(),
+    outputRate: integer("output_rate").notNull(),
+    cachedInputRate: integer("cached_input_rate"),
+    effectiveFrom: integer("effective_from").notNull(),
+  },
+  (table) => [index("model_rates_model_idx").on(table.modelId, table.effectiveFrom)],
+);
+
+/** Admin-defined model names that stand for a `provider/model`. */
+export const modelAliases = sqliteTable("model_aliases", {
+  alias: text("alias").primaryKey(),
+  target: text("target").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Operator settings as JSON text, by key. */
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Change counters: every catalog or settings write bumps one in the same transaction, so caches can re-check. */
+export const revisions = sqliteTable("revisions", {
+  name: text("name").primaryKey(),
+  value: integer("value").notNull(),
+});
+
+/** One record per model call, written off the hot path in batches. Prompts and outputs are not stored. */
+export const modelCalls = sqliteTable(
+  "model_calls",
+  {
+    id: text("id").primaryKey(),
+    requestId: text("request_id").notNull(),
+    traceId: text("trace_id"),
+    userId: text("user_id").notNull(),
+    keyId: text("key_id"),
+    appId: text("app_id"),
+    surface: text("surface").notNull(),
+    type: text("type").notNull(),
+    requestedModel: text("requested_model").notNull(),
+    provider: text("provider"),
+    model: text("model"),
+    credentialId: text("credential_id"),
+    status: text("status", { enum: ["success", "failed", "cancelled"] }).notNull(),
+    stream: integer("stream", { mode: "boolean" }).notNull(),
+    inputTokens: integer("input_tokens").notNull(),
+    outputTokens: integer("output_tokens").notNull(),
+    cacheReadTokens: integer("cache_read_tokens").notNull(),
+    cacheWriteTokens: integer("cache_write_tokens").notNull(),
+    estimated: integer("estimated", { mode: "boolean" }).notNull(),
+    cost: integer("cost").notNull(),
+    rates: text("rates"),
+    latencyMs: integer("latency_ms").notNull(),
+    ttftMs: integer("ttft_ms"),
+    errorType: text("error_type"),
+    errorMessage: text("error_message"),
+    attempts: text("attempts").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [
+    index("model_calls_user_idx").on(table.userId, table.createdAt),
+    index("model_calls_created_idx").on(table.createdAt),
+  ],
+);
+
+/** Usage per user, model and UTC day, maintained with each batch of call records. */
+export const usageDaily = sqliteTable(
+  "usage_daily",
+  {
+    userId: text("user_id").notNull(),
+    model: text("model").notNull(),
+    day: text("day").notNull(),
+    requests: integer("requests").notNull(),
+    inputTokens: integer("input_tokens").notNull(),
+    outputTokens: integer("output_tokens").notNull(),
+    cacheReadTokens: integer("cache_read_tokens").notNull(),
+    cost: integer("cost").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.model, table.day] })],
+);

@@ -6,6 +6,7 @@ import { AppError, CommandError, UsageError } from "../../shared/errors";
 import { prepareDataDir } from "../data-dir";
 import { buildServices } from "../deps";
 import { createLogger } from "../log";
+import { modelAlias, modelSet, providerSet } from "./catalog";
 import { keyCreate, keyList, keyRevoke } from "./keys";
 import { userUpsert } from "./user-upsert";
 
@@ -26,7 +27,7 @@ export interface AdminCommand {
   run(context: AdminContext): Promise<void>;
 }
 
-const commands: AdminCommand[] = [userUpsert, keyCreate, keyList, keyRevoke];
+const commands: AdminCommand[] = [userUpsert, keyCreate, keyList, keyRevoke, providerSet, modelSet, modelAlias];
 
 function overview(): string {
   const rows = commands.map((c) => `  ${c.words.join(" ").padEnd(14)}${c.summary}`).join("\n");

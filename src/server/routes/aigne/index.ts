@@ -1,14 +1,39 @@
 /** @module AIGNE surface: the routes the unmodified AIGNE clients call, in the hub error shape. */
 import { Elysia } from "elysia";
+import { type AppError, invalidRequest } from "../../../shared/errors";
 import type { AppDeps } from "../../deps";
-import { renderHubError, surfaceErrors } from "../../errors";
+import { surfaceErrors } from "../../errors";
+import { callContext, creditsOf, servedHeaders, sseResponse } from "../model-call";
+import { renderAigneError } from "./errors";
+import { AigneChatBody, AigneEmbeddingsBody, AigneImageBody } from "./schemas";
+import {
+  createAigneStreamEncoder,
+  fromAigneChat,
+  fromAigneEmbeddings,
+  fromAigneImage,
+  toAigneChat,
+  toAigneEmbeddings,
+  toAigneImage,
+  toAigneModelList,
+} from "./translate";
 
-/** `/api/user/info` answers the key's user (the CLI's `hub status`). */
-export const aigneRoutes = ({ auth, requests, publicBaseUrl }: AppDeps) =>
-  new Elysia({ name: "routes:aigne" })
-    .use(surfaceErrors(requests, "aigne", renderHubError))
+/** The original hub answers an unknown or unpriced model with 400 `Unsupported model`; the AIGNE clients expect it. */
+function restateForAigne(e: AppError): AppError {
+  if (e.extra.code !== "model_not_found") return e;
+  const name = /"([^"]+)"/.exec(e.message)?.[1] ?? "";
+  return invalidRequest(
+    `Unsupported model "${name}": it is not enabled on this hub (operators: aigne-hub admin model set)`,
+  );
+}
+
+/** `/api/user/info`, the chat, image and embeddings envelopes, the model list and the availability probe. */
+export const aigneRoutes = ({ auth, requests, publicBaseUrl, gateway }: AppDeps) => {
+  const unixNow = () => Math.floor(Date.now() / 1000);
+  const hubCaller = (request: Request) => auth.hubCaller(request.headers.get("authorization"));
+  return new Elysia({ name: "routes:aigne" })
+    .use(surfaceErrors(requests, "aigne", renderAigneError, restateForAigne))
     .get("/api/user/info", async ({ request }) => {
-      const { user } = await auth.hubCaller(request.headers.get("authorization"));
+      const { user } = await hubCaller(request);
       const base = publicBaseUrl(request);
       return {
         user: { did: user.did, fullName: user.name, email: user.email, avatar: null },
@@ -17,4 +42,69 @@ export const aigneRoutes = ({ auth, requests, publicBaseUrl }: AppDeps) =>
         paymentLink: null,
         profileLink: `${base}/`,
       };
-    });
+    })
+    .get("/api/ai/models", async ({ query }) => {
+      const models = toAigneModelList(await gateway.models());
+      return typeof query.type === "string" ? models.filter((m) => m.type === query.type) : models;
+    })
+    .get("/api/v2/status", async ({ query }) => {
+      if (typeof query.model !== "string" || !query.model) throw invalidRequest("model: required", "model");
+      return gateway.availability(query.model);
+    })
+    .post(
+      "/api/v2/chat",
+      async ({ body, request, set }) => {
+        const caller = await hubCaller(request);
+        const requestId = requests.idOf(request);
+        const ctx = callContext(request, caller, "aigne", requestId);
+        const chatRequest = fromAigneChat(body);
+        if (body.options?.streaming) {
+          const prepared = await gateway.prepareStream(chatRequest, ctx);
+          // Headers and the model frame go out before the upstream answers; later failures become `event: error`.
+          return sseResponse({
+            stream: prepared.start(),
+            encoder: createAigneStreamEncoder({ id: ctx.callId, model: prepared.model, created: unixNow() }, body),
+            requestId,
+          });
+        }
+        const { result, served, settlement } = await gateway.chat(chatRequest, ctx);
+        Object.assign(set.headers, servedHeaders(served, settlement));
+        return toAigneChat(
+          result,
+          { id: ctx.callId, model: served.id, created: unixNow(), credits: creditsOf(settlement) },
+          body,
+        );
+      },
+      { body: AigneChatBody },
+    )
+    .post(
+      "/api/v2/embeddings",
+      async ({ body, request, set }) => {
+        const ctx = callContext(request, await hubCaller(request), "aigne", requests.idOf(request));
+        const { result, served, settlement } = await gateway.embed(fromAigneEmbeddings(body), ctx);
+        Object.assign(set.headers, servedHeaders(served, settlement));
+        return toAigneEmbeddings(result, {
+          id: ctx.callId,
+          model: served.id,
+          created: unixNow(),
+          credits: creditsOf(settlement),
+        });
+      },
+      { body: AigneEmbeddingsBody },
+    )
+    .post(
+      "/api/v2/image",
+      async ({ body, request, set }) => {
+        const ctx = callContext(request, await hubCaller(request), "aigne", requests.idOf(request));
+        const { result, served, settlement } = await gateway.image(fromAigneImage(body), ctx);
+        Object.assign(set.headers, servedHeaders(served, settlement));
+        return toAigneImage(result, {
+          id: ctx.callId,
+          model: served.id,
+          created: unixNow(),
+          credits: creditsOf(settlement),
+        });
+      },
+      { body: AigneImageBody },
+    );
+};

@@ -160,3 +160,19 @@ export interface ImageResult {
   images: ({ kind: "url"; url: string } | { kind: "base64"; data: string; mediaType: string })[];
   usage?: { inputTokens: number; outputTokens: number };
 }
+
+/** One model as the catalog offers it: the input of the surfaces' model lists. */
+export interface ModelListing {
+  /** `provider/model`. */
+  id: string;
+  provider: string;
+  model: string;
+  type: "chat" | "embedding" | "image";
+  /** Credits per token (per image for images) as decimal strings. */
+  inputRate: string;
+  outputRate: string;
+  maxOutputTokens: number | null;
+  available: boolean;
+  /** Unix seconds. */
+  created: number;
+}

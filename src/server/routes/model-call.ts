@@ -1,0 +1,140 @@
+/** @module What every model-calling route shares: the call context, response headers, and the SSE responder. */
+import { ulid } from "ulid";
+import type { AppError } from "../../shared/errors";
+import { formatCredits } from "../../shared/money";
+import type { Caller } from "../auth";
+import { toAppError } from "../errors";
+import type { CallContext, ChatStream, Served, Settlement } from "../services/gateway/engine";
+import type { ChatChunk } from "../services/gateway/types";
+import type { StreamEncoder } from "./sse";
+
+const PING_MS = 15_000;
+const encoder = new TextEncoder();
+
+/** Builds the engine's call context for a request: ids, attribution (`x-aigne-hub-client-did`) and the abort signal. */
+export function callContext(request: Request, caller: Caller, surface: string, requestId: string): CallContext {
+  const appId = request.headers.get("x-aigne-hub-client-did")?.slice(0, 256) || null;
+  return {
+    callId: ulid(),
+    userId: caller.user.id,
+    keyId: caller.keyId ?? null,
+    appId,
+    requestId,
+    surface,
+    signal: request.signal,
+  };
+}
+
+/** The settled debit as a decimal string in credits, or undefined when billing is off. */
+export function creditsOf(settlement: Settlement): string | undefined {
+  return settlement.creditsEnabled ? formatCredits(settlement.cost) : undefined;
+}
+
+/** Headers that tell a client which provider served it and, when billed, what it cost. */
+export function servedHeaders(served: Served, settlement?: Settlement): Record<string, string> {
+  const headers: Record<string, string> = { "x-aigne-hub-provider": served.provider };
+  const credits = settlement && creditsOf(settlement);
+  if (credits !== undefined) headers["x-aigne-hub-credits"] = credits;
+  return headers;
+}
+
+/**
+ * Streams a chat as SSE through a surface's encoder. The response starts at once (with the encoder's `open()`);
+ * `stream` may still be waiting for the first upstream byte. Pings keep an idle line open; the final frame is written
+ * after settlement, so it can carry the billed credits. A client that leaves cancels the body, which lets the
+ * engine drain and settle.
+ */
+export function sseResponse(input: {
+  stream: Promise<ChatStream>;
+  encoder: StreamEncoder;
+  requestId: string;
+  headers?: Record<string, string>;
+  pingMs?: number;
+}): Response {
+  const { encoder: frames, pingMs = PING_MS } = input;
+  let iterator: AsyncIterator<ChatChunk> | undefined;
+  let started: ChatStream | undefined;
+  let waiting: Promise<IteratorResult<ChatChunk>> | undefined;
+  let done = false;
+  // A client may leave before the stream starts; the engine settles that call, so the rejection needs no handler here.
+  input.stream.catch(() => undefined);
+
+  const withPing = <T>(promise: Promise<T>): Promise<T | "ping"> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ping = new Promise<"ping">((resolve) => {
+      timer = setTimeout(() => resolve("ping"), pingMs);
+    });
+    return Promise.race([promise, ping]).finally(() => clearTimeout(timer));
+  };
+
+  const finish = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
+    if (text) controller.enqueue(encoder.encode(text));
+    done = true;
+    controller.close();
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const head = frames.open();
+      if (head) controller.enqueue(encoder.encode(head));
+    },
+    // Stream rules call pull again only after something was enqueued, so this loops until a frame is written.
+    async pull(controller) {
+      while (!done) {
+        if (!started) {
+          let outcome: ChatStream | "ping";
+          try {
+            outcome = await withPing(input.stream);
+          } catch (error) {
+            finish(controller, frames.error(toAppError("UNKNOWN", error)));
+            return;
+          }
+          if (outcome === "ping") {
+            controller.enqueue(encoder.encode(frames.ping()));
+            return;
+          }
+          started = outcome;
+          iterator = started.chunks[Symbol.asyncIterator]();
+        }
+        waiting ??= iterator!.next();
+        const step = await withPing(waiting);
+        if (step === "ping") {
+          controller.enqueue(encoder.encode(frames.ping()));
+          return;
+        }
+        waiting = undefined;
+        if (!step.done) {
+          const text = frames.chunk(step.value);
+          if (!text) continue;
+          controller.enqueue(encoder.encode(text));
+          return;
+        }
+        const settlement = await started.settled;
+        finish(
+          controller,
+          settlement.error
+            ? frames.error(settlement.error as AppError)
+            : frames.end({
+                usage: settlement.usage,
+                finishReason: settlement.finishReason,
+                credits: creditsOf(settlement),
+              }),
+        );
+      }
+    },
+    cancel() {
+      done = true;
+      void iterator?.return?.(undefined);
+    },
+  });
+
+  return new Response(body, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      "x-accel-buffering": "no",
+      "x-request-id": input.requestId,
+      ...input.headers,
+    },
+  });
+}
