@@ -30,6 +30,11 @@ export const hubKeys = sqliteTable(
     lastUsedAt: integer("last_used_at"),
     expiresAt: integer("expires_at"),
     revokedAt: integer("revoked_at"),
+    /** Limits; null means none. Budgets are micro-credits per UTC day / month. */
+    rpmLimit: integer("rpm_limit"),
+    tpmLimit: integer("tpm_limit"),
+    dailyBudget: integer("daily_budget"),
+    monthlyBudget: integer("monthly_budget"),
   },
   (table) => [index("hub_keys_user_idx").on(table.userId)],
 );
@@ -209,4 +214,115 @@ export const usageDaily = sqliteTable(
     cost: integer("cost").notNull(),
   },
   (table) => [primaryKey({ columns: [table.userId, table.model, table.day] })],
+);
+
+/** One credit account per user; `held` is the sum of open holds, so available = balance − held. */
+export const creditAccounts = sqliteTable("credit_accounts", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  balance: integer("balance").notNull(),
+  held: integer("held").notNull(),
+  granted: integer("granted").notNull(),
+  spent: integer("spent").notNull(),
+  grantCount: integer("grant_count").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Credit reserved for one call before it reaches upstream, settled exactly once (or released when it expires). */
+export const creditHolds = sqliteTable(
+  "credit_holds",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    keyId: text("key_id"),
+    callId: text("call_id").notNull(),
+    amount: integer("amount").notNull(),
+    status: text("status", { enum: ["open", "settled", "released"] }).notNull(),
+    captured: integer("captured").notNull().default(0),
+    /** The serving process that placed it, so a crashed process's holds can be told apart from live ones. */
+    owner: text("owner").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    closedAt: integer("closed_at"),
+  },
+  (table) => [
+    index("credit_holds_open_idx").on(table.status, table.expiresAt),
+    index("credit_holds_key_idx").on(table.keyId, table.status),
+  ],
+);
+
+/** The append-only ledger; the balance is the sum of its signed `delta`s. */
+export const ledgerEntries = sqliteTable(
+  "ledger_entries",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["grant", "hold", "capture", "release", "refund", "adjustment"] }).notNull(),
+    /** Signed change of the balance (holds and releases change only what is available: 0 here). */
+    delta: integer("delta").notNull(),
+    /** The amount the entry is about: held, released, captured or granted. */
+    amount: integer("amount").notNull(),
+    balanceAfter: integer("balance_after").notNull(),
+    reference: text("reference"),
+    keyId: text("key_id"),
+    idempotencyKey: text("idempotency_key").unique(),
+    note: text("note"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [
+    index("ledger_user_idx").on(table.userId, table.createdAt),
+    index("ledger_key_idx").on(table.keyId, table.kind, table.createdAt),
+  ],
+);
+
+/** Single-use codes worth credits; only a hash of the code is stored. */
+export const redeemCodes = sqliteTable("redeem_codes", {
+  id: text("id").primaryKey(),
+  codeHash: text("code_hash").notNull().unique(),
+  hint: text("hint").notNull(),
+  amount: integer("amount").notNull(),
+  note: text("note"),
+  createdBy: text("created_by"),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at"),
+  redeemedBy: text("redeemed_by"),
+  redeemedAt: integer("redeemed_at"),
+});
+
+/** Serving processes and their heartbeats: holds of a process that stopped beating are released. */
+export const instances = sqliteTable("instances", {
+  id: text("id").primaryKey(),
+  host: text("host").notNull(),
+  pid: integer("pid").notNull(),
+  startedAt: integer("started_at").notNull(),
+  heartbeatAt: integer("heartbeat_at").notNull(),
+});
+
+/** CLI access-key requests (`aigne hub connect`): the session id is stored hashed; it is the only capability. */
+export const accessKeySessions = sqliteTable(
+  "access_key_sessions",
+  {
+    id: text("id").primaryKey(),
+    challenge: text("challenge").notNull(),
+    status: text("status", { enum: ["pending", "approved", "denied"] }).notNull(),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    keyId: text("key_id"),
+    accessKeyId: text("access_key_id"),
+    /** The encrypted key as served to the CLI, kept only until it is deleted or its retrieval window ends. */
+    accessKeySecret: text("access_key_secret"),
+    source: text("source"),
+    appName: text("app_name"),
+    creatorIp: text("creator_ip").notNull(),
+    userAgent: text("user_agent").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    decidedAt: integer("decided_at"),
+    firstServedAt: integer("first_served_at"),
+  },
+  (table) => [index("access_key_sessions_ip_idx").on(table.creatorIp, table.createdAt)],
 );
