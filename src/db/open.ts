@@ -8,6 +8,7 @@ import { createSqliteCallStore } from "./sqlite/calls";
 import { createSqliteCatalogStore } from "./sqlite/catalog";
 import { openSqlite } from "./sqlite/client";
 import { createSqliteKeyStore } from "./sqlite/keys";
+import { createSqliteLedgerStore } from "./sqlite/ledger";
 import type { Stores } from "./stores";
 
 /** Where the SQLite file lives for this configuration, or a clear failure for an unsupported URL. */
@@ -30,6 +31,7 @@ export async function openStores(config: Pick<ServerConfig, "dataDir" | "databas
     keys: createSqliteKeyStore(db),
     catalog: createSqliteCatalogStore(db),
     calls: createSqliteCallStore(db),
+    ledger: createSqliteLedgerStore(db),
     async ping() {
       sqlite.query("SELECT 1").get();
     },

@@ -87,6 +87,10 @@ export interface KeyStore {
   touchHubKey(id: string, at: number, minIntervalMs: number): Promise<void>;
   /** Lists a user's keys, newest first, revoked ones included. */
   listHubKeys(userId: string): Promise<HubKey[]>;
+  /** The limits of a key. */
+  keyLimits(id: string): Promise<KeyLimits | null>;
+  /** Sets the limits of a key (of that user, when given); null when there is no such key. */
+  setKeyLimits(input: { id: string; userId?: string; limits: KeyLimits }): Promise<KeyLimits | null>;
   /** Revokes a key (of that user, when given) once; returns the key or null when there was none to revoke. */
   revokeHubKey(input: { id: string; userId?: string; at: number }): Promise<HubKey | null>;
 }
@@ -288,12 +292,144 @@ export interface CallStore {
   prune(input: { olderThan: number; maxRows: number; batch: number }): Promise<number>;
 }
 
+/** A user's credit position in micro-credits; available = balance − held. */
+export interface CreditAccount {
+  userId: string;
+  balance: number;
+  held: number;
+  granted: number;
+  spent: number;
+  grantCount: number;
+}
+
+/** An open or closed credit hold. */
+export interface CreditHold {
+  id: string;
+  userId: string;
+  keyId: string | null;
+  callId: string;
+  amount: number;
+  status: "open" | "settled" | "released";
+  captured: number;
+  owner: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** One ledger entry; `delta` is its signed effect on the balance. */
+export interface LedgerEntry {
+  id: string;
+  userId: string;
+  kind: "grant" | "hold" | "capture" | "release" | "refund" | "adjustment";
+  delta: number;
+  amount: number;
+  balanceAfter: number;
+  reference: string | null;
+  keyId: string | null;
+  idempotencyKey: string | null;
+  note: string | null;
+  createdAt: number;
+}
+
+/** Per-key limits and what the key already spent in the current UTC day and month. */
+export interface KeyBudget {
+  dailyBudget: number | null;
+  monthlyBudget: number | null;
+  dayStart: number;
+  monthStart: number;
+}
+
+/** Balances, holds and the ledger. Amounts are integer micro-credits; each method is one atomic unit. */
+export interface LedgerStore {
+  /** The account of a user (zeros when it has none yet). */
+  account(userId: string): Promise<CreditAccount>;
+  /**
+   * Places the hold if balance − held covers it (and the key's budgets, counting its open holds); returns
+   * `{ok: false, reason}` and writes nothing when it does not.
+   */
+  placeHold(input: {
+    id: string;
+    entryId: string;
+    userId: string;
+    keyId: string | null;
+    callId: string;
+    amount: number;
+    owner: string;
+    at: number;
+    expiresAt: number;
+    budget?: KeyBudget;
+  }): Promise<{ ok: true; hold: CreditHold } | { ok: false; reason: "balance" | "daily_budget" | "monthly_budget"; available: number }>;
+  /**
+   * Settles an open hold exactly once: captures `actual` (capped so nothing else's reservation is spent) and
+   * releases the rest, in one transaction. A second call returns null.
+   */
+  settle(input: { holdId: string; actual: number; captureEntryId: string; releaseEntryId: string; at: number }): Promise<{
+    captured: number;
+    released: number;
+    balanceAfter: number;
+  } | null>;
+  /** Releases open holds placed by owners not in `liveOwners` or past their expiry; returns how many. */
+  releaseStale(input: { liveOwners: string[]; at: number; newEntryId: () => string }): Promise<number>;
+  /** Applies a grant (negative: a debit, never below the available amount) once per idempotency key. */
+  grant(input: {
+    entryId: string;
+    userId: string;
+    amount: number;
+    note: string | null;
+    reference: string | null;
+    idempotencyKey: string | null;
+    at: number;
+  }): Promise<{ applied: boolean; entry: LedgerEntry; account: CreditAccount }>;
+  /** A user's ledger entries, newest first. */
+  entries(userId: string, limit: number, before?: number): Promise<LedgerEntry[]>;
+  /** Sum of deltas over a user's ledger (for checking it equals the stored balance). */
+  ledgerBalance(userId: string): Promise<number>;
+  /** Registers a serving process or refreshes its heartbeat. */
+  heartbeat(input: { id: string; host: string; pid: number; at: number }): Promise<void>;
+  /** Serving processes whose heartbeat is newer than `since`, with their host and pid. */
+  liveInstances(since: number): Promise<{ id: string; host: string; pid: number }[]>;
+  /** Removes a serving process's row when it stops cleanly. */
+  forgetInstance(id: string): Promise<void>;
+  /** Creates redeem codes (hashes only). */
+  createRedeemCodes(codes: { id: string; codeHash: string; hint: string; amount: number; note: string | null; createdBy: string | null; at: number; expiresAt: number | null }[]): Promise<void>;
+  /** Redeems a code once for a user, granting its amount in the same transaction; null when unknown, used or expired. */
+  redeem(input: { codeHash: string; userId: string; entryId: string; at: number }): Promise<{ amount: number; account: CreditAccount } | null>;
+}
+
+/** A CLI access-key request as the AIGNE protocol needs it. */
+export interface AccessKeySession {
+  id: string;
+  challenge: string;
+  status: "pending" | "approved" | "denied";
+  userId: string | null;
+  keyId: string | null;
+  accessKeyId: string | null;
+  accessKeySecret: string | null;
+  source: string | null;
+  appName: string | null;
+  creatorIp: string;
+  userAgent: string;
+  createdAt: number;
+  expiresAt: number;
+  decidedAt: number | null;
+  firstServedAt: number | null;
+}
+
+/** Per-key limits as set by the key's owner or an admin. */
+export interface KeyLimits {
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  dailyBudget: number | null;
+  monthlyBudget: number | null;
+}
+
 /** Everything the server opens on a data dir. */
 export interface Stores {
   accounts: AccountStore;
   keys: KeyStore;
   catalog: CatalogStore;
   calls: CallStore;
+  ledger: LedgerStore;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
   /** Checkpoints and closes; no call may follow. */

@@ -66,6 +66,36 @@ export function createSqliteKeyStore(db: SqliteDb): KeyStore {
         .map(toHubKey);
     },
 
+    async keyLimits(id) {
+      return (
+        db
+          .select({
+            rpmLimit: hubKeys.rpmLimit,
+            tpmLimit: hubKeys.tpmLimit,
+            dailyBudget: hubKeys.dailyBudget,
+            monthlyBudget: hubKeys.monthlyBudget,
+          })
+          .from(hubKeys)
+          .where(eq(hubKeys.id, id))
+          .get() ?? null
+      );
+    },
+
+    async setKeyLimits({ id, userId, limits }) {
+      const row = db
+        .update(hubKeys)
+        .set(limits)
+        .where(and(eq(hubKeys.id, id), userId ? eq(hubKeys.userId, userId) : undefined))
+        .returning({
+          rpmLimit: hubKeys.rpmLimit,
+          tpmLimit: hubKeys.tpmLimit,
+          dailyBudget: hubKeys.dailyBudget,
+          monthlyBudget: hubKeys.monthlyBudget,
+        })
+        .get();
+      return row ?? null;
+    },
+
     async revokeHubKey({ id, userId, at }) {
       const row = db
         .update(hubKeys)
