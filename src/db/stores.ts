@@ -27,6 +27,7 @@ export interface HubKey {
   lastUsedAt: number | null;
   expiresAt: number | null;
   revokedAt: number | null;
+  limits: KeyLimits;
 }
 
 /** A browser session with its user. */
@@ -54,6 +55,8 @@ export interface AccountStore {
   findUserByEmail(email: string): Promise<UserWithPassword | null>;
   /** Finds a user by id. */
   findUserById(id: string): Promise<User | null>;
+  /** Lists users by email, optionally those whose email or name contains `query`. */
+  listUsers(input: { query?: string; limit: number; offset: number }): Promise<User[]>;
   /** Stores a new browser session. */
   createSession(input: WebSession & { ip: string; userAgent: string }): Promise<void>;
   /** Returns the unexpired session with its user, or null. */
@@ -80,7 +83,7 @@ export interface AccountStore {
 /** Hub API keys. */
 export interface KeyStore {
   /** Stores a new key record for an existing user. */
-  createHubKey(input: HubKey & { keyHash: string }): Promise<HubKey>;
+  createHubKey(input: Omit<HubKey, "limits"> & { keyHash: string; limits?: KeyLimits }): Promise<HubKey>;
   /** Returns the key with that hash and its user when it is neither revoked nor expired at `at`. */
   findActiveHubKey(keyHash: string, at: number): Promise<{ key: HubKey; user: User } | null>;
   /** Sets last-used, at most once per `minIntervalMs`. */

@@ -1,5 +1,5 @@
 /** @module Who is calling: a hub key in Authorization, or a browser session cookie guarded by a CSRF token. */
-import type { User } from "../db/stores";
+import type { KeyLimits, User } from "../db/stores";
 import { forbidden, unauthorized } from "../shared/errors";
 import { type Accounts, bearerToken, SESSION_TTL_MS } from "./services/accounts";
 
@@ -12,6 +12,8 @@ export interface Caller {
   user: User;
   /** The hub key used, when the caller sent one. */
   keyId?: string;
+  /** That key's limits. */
+  limits?: KeyLimits;
   /** Set when the caller is a browser session. */
   csrfToken?: string;
 }
@@ -41,7 +43,7 @@ export function createAuth(accounts: Accounts) {
   /** A hub key from `Authorization: Bearer`. */
   async function hubCaller(authorization: string | null | undefined): Promise<Caller> {
     const found = await accounts.authenticateKey(bearerToken(authorization));
-    return { user: found.user, keyId: found.key.id };
+    return { user: found.user, keyId: found.key.id, limits: found.key.limits };
   }
 
   /** A hub key if one is sent, else the session cookie; unsafe methods on a session need `x-csrf-token`. */

@@ -3,12 +3,14 @@ import type { Server } from "bun";
 import type { ServerConfig } from "../config";
 import type { Stores } from "../db/stores";
 import { describeError } from "../shared/errors";
+import { parseCredits } from "../shared/money";
 import { createAuth } from "./auth";
 import type { Logger } from "./log";
 import { providerFor } from "./providers";
 import { createRequestLog } from "./request-log";
 import { createAccounts } from "./services/accounts";
 import { createCatalog } from "./services/catalog";
+import { createCredits } from "./services/credits";
 import { createCallRecorder } from "./services/gateway/call-recorder";
 import { createCredentialHealth } from "./services/gateway/credential-health";
 import { createGateway } from "./services/gateway/engine";
@@ -26,12 +28,27 @@ export function buildServices(input: {
   const { stores, config, material, log, now = Date.now } = input;
   const logFailure = (what: string) => (error: unknown) => log.error(what, { error: describeError(error) });
   const secrets = createSecrets(material);
-  const accounts = createAccounts({ stores, secrets, now });
   const catalog = createCatalog({ stores, secrets, creditsOverride: config.creditsOverride, now });
+  const credits = createCredits({ stores, catalog, secrets, now });
+  const accounts = createAccounts({
+    stores,
+    secrets,
+    now,
+    onUserCreated: (user) =>
+      parseCredits(config.signupCredits) === 0n
+        ? Promise.resolve()
+        : credits.grant({
+            userId: user.id,
+            amount: config.signupCredits,
+            note: "signup",
+            idempotencyKey: `signup:${user.id}`,
+          }),
+  });
   const health = createCredentialHealth({ stores, now, onError: logFailure("credential health write failed") });
   const recorder = createCallRecorder({ stores, onError: logFailure("call record write failed") });
   const gateway = createGateway({
     catalog,
+    credits,
     health,
     recorder,
     providerFor,
@@ -46,23 +63,27 @@ export function buildServices(input: {
     secrets,
     accounts,
     catalog,
+    credits,
     health,
     recorder,
     gateway,
     auth: createAuth(accounts),
     requests: createRequestLog({ log, maxBodyBytes: config.maxBodyBytes }),
     /** The periodic tasks `serve` runs in its background worker. */
-    backgroundTasks: gatewayTasks({
-      stores,
-      catalog,
-      health,
-      recorder,
-      providerFor,
-      probeEveryMs: config.credentialProbeMs,
-      retentionMs: config.callRetentionMs,
-      retentionRows: config.callRetentionRows,
-      now,
-    }),
+    backgroundTasks: [
+      { name: "reconcile credit holds", everyMs: 0, run: async () => void (await credits.reconcile()) },
+      ...gatewayTasks({
+        stores,
+        catalog,
+        health,
+        recorder,
+        providerFor,
+        probeEveryMs: config.credentialProbeMs,
+        retentionMs: config.callRetentionMs,
+        retentionRows: config.callRetentionRows,
+        now,
+      }),
+    ],
     /** The socket address of the client (forwarded headers are not trusted). */
     clientAddress: (request: Request, server: Server<unknown> | null) =>
       server?.requestIP(request)?.address ?? "unknown",

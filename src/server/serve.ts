@@ -84,6 +84,9 @@ export async function run(argv: string[]): Promise<number> {
   const material = prepareDataDir(config);
   const stores = await openStores(config);
   const deps = buildServices({ stores, config, material, log });
+  // Holds a crashed process left open are released before this one takes calls.
+  const released = await deps.credits.reconcile();
+  if (released) log.warn("released credit holds left by a stopped process", { holds: released });
   const app = createApp(deps);
   try {
     app.listen({
@@ -115,6 +118,7 @@ export async function run(argv: string[]): Promise<number> {
   // Streams cut by the drain settle through the engine; write what they recorded before the database closes.
   await deps.recorder.flush();
   await deps.health.flush();
+  await deps.credits.retire();
   await stores.close();
   log.info("stopped");
   return 0;
@@ -132,4 +136,6 @@ async function drain(server: NonNullable<ReturnType<typeof createApp>["server"]>
     log.warn("drain deadline passed; closing open connections", { graceMs });
     await server.stop(true);
   }
+  // Elysia runs after-response hooks (the access log) in a setImmediate; let the last ones run before closing.
+  await new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,5 +1,5 @@
 /** @module SQLite implementation of AccountStore: users, web sessions, sign-in throttling. */
-import { and, eq, gt, inArray, lt } from "drizzle-orm";
+import { and, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
 import type { AccountStore, User, UserWithPassword } from "../stores";
 import type { SqliteDb } from "./client";
 import { mapConstraint } from "./errors";
@@ -85,6 +85,23 @@ export function createSqliteAccountStore(db: SqliteDb): AccountStore {
     async findUserById(id) {
       const row = db.select().from(users).where(eq(users.id, id)).get();
       return row ? toUser(row) : null;
+    },
+
+    async listUsers({ query, limit, offset }) {
+      const pattern = query ? `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
+      return db
+        .select()
+        .from(users)
+        .where(
+          pattern
+            ? or(sql`${users.emailNormalized} LIKE ${pattern} ESCAPE '\\'`, sql`lower(${users.name}) LIKE ${pattern} ESCAPE '\\'`)
+            : undefined,
+        )
+        .orderBy(users.emailNormalized)
+        .limit(limit)
+        .offset(offset)
+        .all()
+        .map(toUser);
     },
 
     async createSession(input) {

@@ -19,15 +19,26 @@ function toHubKey(row: HubKeyRow): HubKey {
     lastUsedAt: row.lastUsedAt,
     expiresAt: row.expiresAt,
     revokedAt: row.revokedAt,
+    limits: {
+      rpmLimit: row.rpmLimit,
+      tpmLimit: row.tpmLimit,
+      dailyBudget: row.dailyBudget,
+      monthlyBudget: row.monthlyBudget,
+    },
   };
 }
 
 /** Builds the KeyStore over a drizzle handle. */
 export function createSqliteKeyStore(db: SqliteDb): KeyStore {
   return {
-    async createHubKey(input) {
+    async createHubKey({ limits, ...input }) {
       const row = mapConstraint(
-        () => db.insert(hubKeys).values(input).returning().get(),
+        () =>
+          db
+            .insert(hubKeys)
+            .values({ ...input, ...(limits ?? {}) })
+            .returning()
+            .get(),
         "could not store the key (duplicate id or unknown user)",
       );
       return toHubKey(row);

@@ -7,6 +7,7 @@ import { prepareDataDir } from "../data-dir";
 import { buildServices } from "../deps";
 import { createLogger } from "../log";
 import { modelAlias, modelSet, providerSet } from "./catalog";
+import { creditsCodes, creditsGrant, keyLimits, settingsSet } from "./credits";
 import { keyCreate, keyList, keyRevoke } from "./keys";
 import { userUpsert } from "./user-upsert";
 
@@ -27,7 +28,19 @@ export interface AdminCommand {
   run(context: AdminContext): Promise<void>;
 }
 
-const commands: AdminCommand[] = [userUpsert, keyCreate, keyList, keyRevoke, providerSet, modelSet, modelAlias];
+const commands: AdminCommand[] = [
+  userUpsert,
+  keyCreate,
+  keyList,
+  keyRevoke,
+  keyLimits,
+  creditsGrant,
+  creditsCodes,
+  providerSet,
+  modelSet,
+  modelAlias,
+  settingsSet,
+];
 
 function overview(): string {
   const rows = commands.map((c) => `  ${c.words.join(" ").padEnd(14)}${c.summary}`).join("\n");

@@ -3,6 +3,7 @@ import { ulid } from "ulid";
 import type { AppError } from "../../shared/errors";
 import { formatCredits } from "../../shared/money";
 import type { Caller } from "../auth";
+import type { AppDeps } from "../deps";
 import { toAppError } from "../errors";
 import type { CallContext, ChatStream, Served, Settlement } from "../services/gateway/engine";
 import type { ChatChunk } from "../services/gateway/types";
@@ -11,18 +12,22 @@ import type { StreamEncoder } from "./sse";
 const PING_MS = 15_000;
 const encoder = new TextEncoder();
 
-/** Builds the engine's call context for a request: ids, attribution (`x-aigne-hub-client-did`) and the abort signal. */
-export function callContext(request: Request, caller: Caller, surface: string, requestId: string): CallContext {
-  const appId = request.headers.get("x-aigne-hub-client-did")?.slice(0, 256) || null;
-  return {
+/**
+ * Makes the engine's call context builder for one surface: ids, attribution (`x-aigne-hub-client-did`), the key's
+ * limits, the public base URL and the abort signal.
+ */
+export function callContexts(deps: Pick<AppDeps, "requests" | "publicBaseUrl">, surface: string) {
+  return (request: Request, caller: Caller): CallContext => ({
     callId: ulid(),
     userId: caller.user.id,
     keyId: caller.keyId ?? null,
-    appId,
-    requestId,
+    appId: request.headers.get("x-aigne-hub-client-did")?.slice(0, 256) || null,
+    requestId: deps.requests.idOf(request),
     surface,
     signal: request.signal,
-  };
+    limits: caller.limits,
+    baseUrl: deps.publicBaseUrl(request),
+  });
 }
 
 /** The settled debit as a decimal string in credits, or undefined when billing is off. */

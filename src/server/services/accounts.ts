@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { ulid } from "ulid";
 import type { HubKey, Stores, User, WebSession } from "../../db/stores";
 import { invalidRequest, notFound, rateLimited, unauthorized } from "../../shared/errors";
+import { formatCredits, parseCredits } from "../../shared/money";
 import { HUB_KEY_PREFIX, type Secrets } from "./secrets";
 
 /** How long a browser session lasts. */
@@ -60,8 +61,14 @@ export function bearerToken(header: string | null | undefined): string | undefin
 }
 
 /** The account service; admin commands, REST twins and routes all call these same functions. */
-export function createAccounts(deps: { stores: Stores; secrets: Secrets; now?: () => number }) {
-  const { stores, secrets, now = Date.now } = deps;
+export function createAccounts(deps: {
+  stores: Stores;
+  secrets: Secrets;
+  now?: () => number;
+  /** Runs once for each user this service creates (the welcome grant). */
+  onUserCreated?: (user: User) => Promise<unknown>;
+}) {
+  const { stores, secrets, now = Date.now, onUserCreated } = deps;
   let dummyHash: Promise<string> | undefined;
   const hashPassword = (password: string) => Bun.password.hash(password, { algorithm: "argon2id" });
 
@@ -70,7 +77,7 @@ export function createAccounts(deps: { stores: Stores; secrets: Secrets; now?: (
     const existing = await stores.accounts.findUserByEmail(input.email);
     if (!existing && input.password === undefined) throw invalidRequest("a new user needs a password", "password");
     const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
-    return stores.accounts.upsertUser({
+    const result = await stores.accounts.upsertUser({
       newId: ulid(),
       newDid: newDid(),
       email: input.email,
@@ -79,6 +86,8 @@ export function createAccounts(deps: { stores: Stores; secrets: Secrets; now?: (
       passwordHash,
       at: now(),
     });
+    if (result.created) await onUserCreated?.(result.user);
+    return result;
   }
 
   async function requireUserByEmail(email: string): Promise<User> {
@@ -184,7 +193,43 @@ export function createAccounts(deps: { stores: Stores; secrets: Secrets; now?: (
     return revoked;
   }
 
+  /** Sets a key's limits: whole requests/tokens per minute, budgets as decimal credits per UTC day/month; null clears. */
+  async function setKeyLimits(input: {
+    id: string;
+    userId?: string;
+    rpm?: number | null;
+    tpm?: number | null;
+    dailyBudget?: string | null;
+    monthlyBudget?: string | null;
+  }) {
+    const current = await stores.keys.keyLimits(input.id);
+    if (!current) throw notFound("no key with that id");
+    const count = (value: number | null | undefined, field: string, fallback: number | null) => {
+      if (value === undefined) return fallback;
+      if (value !== null && (!Number.isInteger(value) || value < 1))
+        throw invalidRequest(`${field} must be a positive whole number`, field);
+      return value;
+    };
+    const budget = (value: string | null | undefined, field: string, fallback: number | null) => {
+      if (value === undefined) return fallback;
+      if (value === null) return null;
+      const micro = parseCredits(value, field);
+      if (micro <= 0n) throw invalidRequest(`${field} must be positive`, field);
+      return Number(micro);
+    };
+    const limits = {
+      rpmLimit: count(input.rpm, "rpm", current.rpmLimit),
+      tpmLimit: count(input.tpm, "tpm", current.tpmLimit),
+      dailyBudget: budget(input.dailyBudget, "dailyBudget", current.dailyBudget),
+      monthlyBudget: budget(input.monthlyBudget, "monthlyBudget", current.monthlyBudget),
+    };
+    const updated = await stores.keys.setKeyLimits({ id: input.id, userId: input.userId, limits });
+    if (!updated) throw notFound("no key with that id");
+    return updated;
+  }
+
   return {
+    setKeyLimits,
     upsertUser,
     requireUserByEmail,
     signIn,
@@ -225,5 +270,11 @@ export function publicKey(key: HubKey) {
     lastUsedAt: iso(key.lastUsedAt),
     expiresAt: iso(key.expiresAt),
     revokedAt: iso(key.revokedAt),
+    limits: {
+      rpm: key.limits.rpmLimit,
+      tpm: key.limits.tpmLimit,
+      dailyBudget: key.limits.dailyBudget === null ? null : formatCredits(key.limits.dailyBudget),
+      monthlyBudget: key.limits.monthlyBudget === null ? null : formatCredits(key.limits.monthlyBudget),
+    },
   };
 }

@@ -66,6 +66,7 @@ export interface CatalogView {
   aliases: Map<string, string>;
   creditsEnabled: boolean;
   defaultProvider: string | null;
+  settings: Record<string, unknown>;
 }
 
 function indexSnapshot(snapshot: CatalogSnapshot, secrets: Secrets, creditsOverride?: boolean): CatalogView {
@@ -87,6 +88,7 @@ function indexSnapshot(snapshot: CatalogSnapshot, secrets: Secrets, creditsOverr
     aliases: new Map(snapshot.aliases.map((a) => [a.alias, a.target])),
     creditsEnabled: creditsOverride ?? (typeof credits === "boolean" ? credits : true),
     defaultProvider: typeof defaultProvider === "string" ? defaultProvider : null,
+    settings: snapshot.settings,
   };
 }
 
@@ -289,7 +291,10 @@ export function createCatalog(deps: {
   }
 
   /** Sets an operator setting (credits on/off, default provider). */
-  async function setSetting(key: "credits.enabled" | "gateway.defaultProvider", value: unknown) {
+  async function setSetting(
+    key: "credits.enabled" | "credits.paymentLink" | "credits.lenient" | "gateway.defaultProvider",
+    value: unknown,
+  ) {
     await stores.catalog.setSetting(key, value, now());
     checkedAt = -Infinity;
   }

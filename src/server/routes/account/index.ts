@@ -1,16 +1,36 @@
 /** @module Account surface: browser sign-in/out and the caller's own hub keys. */
 import { Elysia, t } from "elysia";
 import { unauthorized } from "../../../shared/errors";
+import { formatCredits } from "../../../shared/money";
 import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from "../../auth";
 import type { AppDeps } from "../../deps";
 import { renderHubError, surfaceErrors } from "../../errors";
 import { publicKey, publicUser } from "../../services/accounts";
+import { publicCall } from "../../services/call-views";
+import { defaultPaymentLink, describeAccount } from "../../services/credits";
 
 const SignInBody = t.Object({ email: t.String({ maxLength: 254 }), password: t.String({ maxLength: 1024 }) });
 const KeyBody = t.Object({ name: t.Optional(t.String({ maxLength: 128 })) });
+const Budget = t.Union([t.String({ maxLength: 32 }), t.Null()]);
+/** Limits of a hub key; null clears one, an absent field keeps it. */
+export const LimitsBody = t.Object({
+  rpm: t.Optional(t.Union([t.Integer(), t.Null()])),
+  tpm: t.Optional(t.Union([t.Integer(), t.Null()])),
+  dailyBudget: t.Optional(Budget),
+  monthlyBudget: t.Optional(Budget),
+});
 
 /** Sign-in sets an HttpOnly, SameSite=Lax session cookie (Secure under TLS); keys are listed, minted, revoked. */
-export const accountRoutes = ({ accounts, auth, requests, config, clientAddress }: AppDeps) => {
+export const accountRoutes = ({
+  accounts,
+  auth,
+  requests,
+  config,
+  clientAddress,
+  credits,
+  stores,
+  publicBaseUrl,
+}: AppDeps) => {
   const secure = config.scheme === "https";
   return new Elysia({ name: "routes:account" })
     .use(surfaceErrors(requests, "account", renderHubError))
@@ -58,5 +78,44 @@ export const accountRoutes = ({ accounts, auth, requests, config, clientAddress 
     .delete("/api/keys/:id", async ({ params, request }) => {
       const caller = await auth.anyCaller(request);
       return { record: publicKey(await accounts.revokeHubKey({ id: params.id, userId: caller.user.id })) };
+    })
+    .patch(
+      "/api/keys/:id/limits",
+      async ({ params, body, request }) => {
+        const caller = await auth.anyCaller(request);
+        return { limits: await accounts.setKeyLimits({ id: params.id, userId: caller.user.id, ...body }) };
+      },
+      { body: LimitsBody },
+    )
+    .get("/api/credits", async ({ request }) => {
+      const caller = await auth.anyCaller(request);
+      const mode = await credits.settings();
+      return {
+        enableCredit: mode.enabled,
+        account: describeAccount(await credits.account(caller.user.id)),
+        paymentLink: mode.paymentLink ?? defaultPaymentLink(publicBaseUrl(request)),
+      };
+    })
+    .post(
+      "/api/credits/redeem",
+      async ({ body, request }) => {
+        const caller = await auth.anyCaller(request);
+        const { amount, account } = await credits.redeem(caller.user.id, body.code);
+        return { redeemed: formatCredits(amount), account: describeAccount(account) };
+      },
+      { body: t.Object({ code: t.String({ minLength: 1, maxLength: 128 }) }) },
+    )
+    .get("/api/usage", async ({ query, request }) => {
+      const caller = await auth.anyCaller(request);
+      const days = Math.min(366, Math.max(1, Number(query.days ?? 30) || 30));
+      const since = new Date(Date.now() - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+      const rows = await stores.calls.usageByDay(caller.user.id, since);
+      return { since, usage: rows.map((row) => ({ ...row, cost: formatCredits(row.cost) })) };
+    })
+    .get("/api/calls", async ({ query, request }) => {
+      const caller = await auth.anyCaller(request);
+      const limit = Math.min(500, Math.max(1, Number(query.limit ?? 50) || 50));
+      const calls = await stores.calls.list({ userId: caller.user.id, limit });
+      return { calls: calls.map(publicCall) };
     });
 };

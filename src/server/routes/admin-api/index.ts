@@ -1,9 +1,13 @@
 /** @module Admin REST: the twins of the `aigne-hub admin` commands, for admin keys or admin sessions. */
 import { Elysia, t } from "elysia";
+import { invalidRequest } from "../../../shared/errors";
 import type { AppDeps } from "../../deps";
 import { renderHubError, surfaceErrors } from "../../errors";
 import { publicKey, publicUser } from "../../services/accounts";
+import { publicCall } from "../../services/call-views";
 import { describeCredential, describeModel, describeProviders } from "../../services/catalog-views";
+import { describeAccount, publicEntry } from "../../services/credits";
+import { LimitsBody } from "../account";
 
 const UserBody = t.Object({
   email: t.String({ maxLength: 254 }),
@@ -33,13 +37,64 @@ const ModelBody = t.Object({
   fallbackModel: t.Optional(t.Union([t.String({ maxLength: 256 }), t.Null()])),
   enabled: t.Optional(t.Boolean()),
 });
+const GrantBody = t.Object({
+  email: t.String({ maxLength: 254 }),
+  amount: t.String({ maxLength: 32 }),
+  note: t.Optional(t.String({ maxLength: 500 })),
+});
+const CodesBody = t.Object({
+  amount: t.String({ maxLength: 32 }),
+  count: t.Optional(t.Integer()),
+  note: t.Optional(t.String({ maxLength: 500 })),
+  expiresAt: t.Optional(t.String({ format: "date-time" })),
+});
+const SettingsBody = t.Object({
+  creditsEnabled: t.Optional(t.Boolean()),
+  paymentLink: t.Optional(t.Union([t.String({ maxLength: 2048 }), t.Null()])),
+  lenient: t.Optional(t.Boolean()),
+});
+const CSV_COLUMNS = [
+  "createdAt",
+  "id",
+  "userId",
+  "keyId",
+  "appId",
+  "surface",
+  "type",
+  "requestedModel",
+  "model",
+  "status",
+  "stream",
+  "inputTokens",
+  "outputTokens",
+  "cacheReadTokens",
+  "cacheWriteTokens",
+  "estimated",
+  "cost",
+  "latencyMs",
+  "ttftMs",
+  "errorType",
+] as const;
+
+/** Renders call records as CSV, quoting every field that needs it. */
+function callsCsv(calls: ReturnType<typeof publicCall>[]): string {
+  const cell = (value: unknown) => {
+    const text = value === null || value === undefined ? "" : String(value);
+    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  return [
+    CSV_COLUMNS.join(","),
+    ...calls.map((call) => CSV_COLUMNS.map((column) => cell(call[column])).join(",")),
+  ].join("\r\n");
+}
+
 const AliasBody = t.Object({
   alias: t.String({ maxLength: 128 }),
   model: t.Union([t.String({ maxLength: 256 }), t.Null()]),
 });
 
 /** Users and keys, administered over HTTP with the same service calls as the CLI. */
-export const adminRoutes = ({ accounts, auth, requests, catalog, stores }: AppDeps) =>
+export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits }: AppDeps) =>
   new Elysia({ name: "routes:admin", prefix: "/api/admin" })
     .use(surfaceErrors(requests, "admin", renderHubError))
     // Transform runs before body validation, so an unauthenticated caller learns nothing about the body rules.
@@ -111,6 +166,100 @@ export const adminRoutes = ({ accounts, auth, requests, catalog, stores }: AppDe
       },
       { body: ModelBody },
     )
+    .get("/users", async ({ query }) => {
+      const limit = Math.min(200, Math.max(1, Number(query.limit ?? 50) || 50));
+      const offset = Math.max(0, Number(query.offset ?? 0) || 0);
+      const users = await stores.accounts.listUsers({
+        query: typeof query.q === "string" ? query.q : undefined,
+        limit,
+        offset,
+      });
+      return {
+        users: await Promise.all(
+          users.map(async (user) => ({
+            ...publicUser(user),
+            credits: describeAccount(await credits.account(user.id)),
+          })),
+        ),
+      };
+    })
+    .post(
+      "/credits/grant",
+      async ({ body, request }) => {
+        const user = await accounts.requireUserByEmail(body.email);
+        const result = await credits.grant({
+          userId: user.id,
+          amount: body.amount,
+          note: body.note,
+          idempotencyKey: request.headers.get("idempotency-key") ?? undefined,
+        });
+        return { applied: result.applied, entry: publicEntry(result.entry), account: describeAccount(result.account) };
+      },
+      { body: GrantBody },
+    )
+    .get("/credits/ledger", async ({ query }) => {
+      const user = await accounts.requireUserByEmail(String(query.email ?? ""));
+      const limit = Math.min(500, Math.max(1, Number(query.limit ?? 100) || 100));
+      return {
+        account: describeAccount(await credits.account(user.id)),
+        entries: (await stores.ledger.entries(user.id, limit)).map(publicEntry),
+      };
+    })
+    .post(
+      "/redeem-codes",
+      async ({ body, set }) => {
+        const codes = await credits.createRedeemCodes({
+          amount: body.amount,
+          count: body.count,
+          note: body.note,
+          expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : undefined,
+        });
+        set.status = 201;
+        set.headers["cache-control"] = "no-store";
+        return { codes };
+      },
+      { body: CodesBody },
+    )
+    .get("/settings", async () => credits.settings())
+    .patch(
+      "/settings",
+      async ({ body }) => {
+        if (body.creditsEnabled !== undefined) await catalog.setSetting("credits.enabled", body.creditsEnabled);
+        if (body.lenient !== undefined) await catalog.setSetting("credits.lenient", body.lenient);
+        if (body.paymentLink !== undefined)
+          await catalog.setSetting("credits.paymentLink", body.paymentLink ? validUrl(body.paymentLink) : null);
+        return credits.settings();
+      },
+      { body: SettingsBody },
+    )
+    .patch(
+      "/keys/:id/limits",
+      async ({ params, body }) => ({ limits: await accounts.setKeyLimits({ id: params.id, ...body }) }),
+      { body: LimitsBody },
+    )
+    .get("/calls", async ({ query, set }) => {
+      const limit = Math.min(10_000, Math.max(1, Number(query.limit ?? 100) || 100));
+      const user =
+        typeof query.email === "string" && query.email ? await accounts.requireUserByEmail(query.email) : null;
+      const status =
+        query.status === "success" || query.status === "failed" || query.status === "cancelled"
+          ? query.status
+          : undefined;
+      const calls = (
+        await stores.calls.list({
+          userId: user?.id,
+          model: typeof query.model === "string" && query.model ? query.model : undefined,
+          status,
+          since: query.since ? Date.parse(String(query.since)) || undefined : undefined,
+          until: query.until ? Date.parse(String(query.until)) || undefined : undefined,
+          limit,
+        })
+      ).map(publicCall);
+      if (query.format !== "csv") return { calls };
+      set.headers["content-type"] = "text/csv; charset=utf-8";
+      set.headers["content-disposition"] = 'attachment; filename="calls.csv"';
+      return callsCsv(calls);
+    })
     .post(
       "/aliases",
       async ({ body }) => {
@@ -119,3 +268,13 @@ export const adminRoutes = ({ accounts, auth, requests, catalog, stores }: AppDe
       },
       { body: AliasBody },
     );
+
+function validUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === "https:" || url.protocol === "http:") return url.toString();
+  } catch {
+    // Reported below.
+  }
+  throw invalidRequest("paymentLink must be an absolute http(s) URL", "paymentLink");
+}

@@ -3,7 +3,8 @@ import { Elysia } from "elysia";
 import { type AppError, invalidRequest } from "../../../shared/errors";
 import type { AppDeps } from "../../deps";
 import { surfaceErrors } from "../../errors";
-import { callContext, creditsOf, servedHeaders, sseResponse } from "../model-call";
+import { defaultPaymentLink, describeAccount } from "../../services/credits";
+import { callContexts, creditsOf, servedHeaders, sseResponse } from "../model-call";
 import { renderAigneError } from "./errors";
 import { AigneChatBody, AigneEmbeddingsBody, AigneImageBody } from "./schemas";
 import {
@@ -27,7 +28,9 @@ function restateForAigne(e: AppError): AppError {
 }
 
 /** `/api/user/info`, the chat, image and embeddings envelopes, the model list and the availability probe. */
-export const aigneRoutes = ({ auth, requests, publicBaseUrl, gateway }: AppDeps) => {
+export const aigneRoutes = (deps: AppDeps) => {
+  const { auth, requests, publicBaseUrl, gateway, credits } = deps;
+  const contextFor = callContexts(deps, "aigne");
   const unixNow = () => Math.floor(Date.now() / 1000);
   const hubCaller = (request: Request) => auth.hubCaller(request.headers.get("authorization"));
   return new Elysia({ name: "routes:aigne" })
@@ -35,28 +38,35 @@ export const aigneRoutes = ({ auth, requests, publicBaseUrl, gateway }: AppDeps)
     .get("/api/user/info", async ({ request }) => {
       const { user } = await hubCaller(request);
       const base = publicBaseUrl(request);
+      const mode = await credits.settings();
       return {
         user: { did: user.did, fullName: user.name, email: user.email, avatar: null },
-        enableCredit: false,
-        creditBalance: null,
-        paymentLink: null,
-        profileLink: `${base}/`,
+        enableCredit: mode.enabled,
+        creditBalance: mode.enabled ? describeAccount(await credits.account(user.id)) : null,
+        paymentLink: mode.enabled ? (mode.paymentLink ?? defaultPaymentLink(base)) : null,
+        profileLink: `${base}/ui/`,
       };
     })
     .get("/api/ai/models", async ({ query }) => {
       const models = toAigneModelList(await gateway.models());
       return typeof query.type === "string" ? models.filter((m) => m.type === query.type) : models;
     })
-    .get("/api/v2/status", async ({ query }) => {
+    .get("/api/v2/status", async ({ query, request }) => {
       if (typeof query.model !== "string" || !query.model) throw invalidRequest("model: required", "model");
-      return gateway.availability(query.model);
+      const availability = await gateway.availability(query.model);
+      if (!availability.available || !request.headers.get("authorization")) return availability;
+      const { user } = await hubCaller(request);
+      const mode = await credits.settings();
+      const account = await credits.account(user.id);
+      if (!mode.enabled || account.balance - account.held > 0) return availability;
+      const link = mode.paymentLink ?? defaultPaymentLink(publicBaseUrl(request));
+      return { available: false, error: `Not enough credits. Top up here: ${link}`, type: "NOT_ENOUGH", link };
     })
     .post(
       "/api/v2/chat",
       async ({ body, request, set }) => {
         const caller = await hubCaller(request);
-        const requestId = requests.idOf(request);
-        const ctx = callContext(request, caller, "aigne", requestId);
+        const ctx = contextFor(request, caller);
         const chatRequest = fromAigneChat(body);
         if (body.options?.streaming) {
           const prepared = await gateway.prepareStream(chatRequest, ctx);
@@ -64,7 +74,7 @@ export const aigneRoutes = ({ auth, requests, publicBaseUrl, gateway }: AppDeps)
           return sseResponse({
             stream: prepared.start(),
             encoder: createAigneStreamEncoder({ id: ctx.callId, model: prepared.model, created: unixNow() }, body),
-            requestId,
+            requestId: ctx.requestId,
           });
         }
         const { result, served, settlement } = await gateway.chat(chatRequest, ctx);
@@ -80,7 +90,7 @@ export const aigneRoutes = ({ auth, requests, publicBaseUrl, gateway }: AppDeps)
     .post(
       "/api/v2/embeddings",
       async ({ body, request, set }) => {
-        const ctx = callContext(request, await hubCaller(request), "aigne", requests.idOf(request));
+        const ctx = contextFor(request, await hubCaller(request));
         const { result, served, settlement } = await gateway.embed(fromAigneEmbeddings(body), ctx);
         Object.assign(set.headers, servedHeaders(served, settlement));
         return toAigneEmbeddings(result, {
@@ -95,7 +105,7 @@ export const aigneRoutes = ({ auth, requests, publicBaseUrl, gateway }: AppDeps)
     .post(
       "/api/v2/image",
       async ({ body, request, set }) => {
-        const ctx = callContext(request, await hubCaller(request), "aigne", requests.idOf(request));
+        const ctx = contextFor(request, await hubCaller(request));
         const { result, served, settlement } = await gateway.image(fromAigneImage(body), ctx);
         Object.assign(set.headers, servedHeaders(served, settlement));
         return toAigneImage(result, {

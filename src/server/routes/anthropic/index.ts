@@ -2,14 +2,16 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../../deps";
 import { surfaceErrors } from "../../errors";
-import { callContext, servedHeaders, sseResponse } from "../model-call";
+import { callContexts, servedHeaders, sseResponse } from "../model-call";
 import { renderAnthropicError } from "./errors";
 import { AnthropicMessagesBody } from "./schemas";
 import { createAnthropicStreamEncoder, fromAnthropicMessages, toAnthropicMessage } from "./translate";
 
 /** Accepts `x-api-key` (Claude-style clients) as well as `Authorization: Bearer`. */
-export const anthropicRoutes = ({ gateway, auth, requests }: AppDeps) =>
-  new Elysia({ name: "routes:anthropic" })
+export const anthropicRoutes = (deps: AppDeps) => {
+  const { gateway, auth, requests } = deps;
+  const contextFor = callContexts(deps, "anthropic");
+  return new Elysia({ name: "routes:anthropic" })
     .use(surfaceErrors(requests, "anthropic", renderAnthropicError))
     .derive(async ({ request }) => {
       const apiKey = request.headers.get("x-api-key");
@@ -18,8 +20,7 @@ export const anthropicRoutes = ({ gateway, auth, requests }: AppDeps) =>
     .post(
       "/v1/messages",
       async ({ body, request, caller, set }) => {
-        const requestId = requests.idOf(request);
-        const ctx = callContext(request, caller, "anthropic", requestId);
+        const ctx = contextFor(request, caller);
         const chatRequest = fromAnthropicMessages(body, {
           "anthropic-beta": request.headers.get("anthropic-beta") ?? undefined,
           "anthropic-version": request.headers.get("anthropic-version") ?? undefined,
@@ -30,7 +31,7 @@ export const anthropicRoutes = ({ gateway, auth, requests }: AppDeps) =>
           return sseResponse({
             stream: Promise.resolve(stream),
             encoder: createAnthropicStreamEncoder({ id: ctx.callId, model: stream.served.id, created }),
-            requestId,
+            requestId: ctx.requestId,
             headers: servedHeaders(stream.served),
           });
         }
@@ -40,3 +41,4 @@ export const anthropicRoutes = ({ gateway, auth, requests }: AppDeps) =>
       },
       { body: AnthropicMessagesBody },
     );
+};

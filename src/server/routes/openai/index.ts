@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import type { Caller } from "../../auth";
 import type { AppDeps } from "../../deps";
 import { surfaceErrors } from "../../errors";
-import { callContext, servedHeaders, sseResponse } from "../model-call";
+import { callContexts, servedHeaders, sseResponse } from "../model-call";
 import { renderOpenAIError } from "./errors";
 import { OpenAIChatBody, OpenAIEmbeddingsBody, OpenAIImagesBody } from "./schemas";
 import {
@@ -20,19 +20,20 @@ import {
 type Headers = Record<string, string | number>;
 
 /** Serves the OpenAI wire on the gateway engine; `/chat/completions` at the root serves `AIGNEHubChatModel`. */
-export const openaiRoutes = ({ gateway, auth, requests }: AppDeps) => {
+export const openaiRoutes = (deps: AppDeps) => {
+  const { gateway, auth, requests } = deps;
+  const contextFor = callContexts(deps, "openai");
   const unixNow = () => Math.floor(Date.now() / 1000);
 
   async function chatCompletions(body: OpenAIChatBody, request: Request, caller: Caller, headers: Headers) {
-    const requestId = requests.idOf(request);
-    const ctx = callContext(request, caller, "openai", requestId);
+    const ctx = contextFor(request, caller);
     const chatRequest = fromOpenAIChat(body);
     if (body.stream) {
       const stream = await (await gateway.prepareStream(chatRequest, ctx)).start();
       return sseResponse({
         stream: Promise.resolve(stream),
         encoder: createOpenAIStreamEncoder({ id: ctx.callId, model: stream.served.id, created: unixNow() }, body),
-        requestId,
+        requestId: ctx.requestId,
         headers: servedHeaders(stream.served),
       });
     }
@@ -63,7 +64,7 @@ export const openaiRoutes = ({ gateway, auth, requests }: AppDeps) => {
       .post(
         "/v1/embeddings",
         async ({ body, request, caller, set }) => {
-          const ctx = callContext(request, caller, "openai", requests.idOf(request));
+          const ctx = contextFor(request, caller);
           const { result, served, settlement } = await gateway.embed(fromOpenAIEmbeddings(body), ctx);
           Object.assign(set.headers, servedHeaders(served, settlement));
           return toOpenAIEmbeddings(result, { id: ctx.callId, model: served.id, created: unixNow() }, body);
@@ -73,7 +74,7 @@ export const openaiRoutes = ({ gateway, auth, requests }: AppDeps) => {
       .post(
         "/v1/images/generations",
         async ({ body, request, caller, set }) => {
-          const ctx = callContext(request, caller, "openai", requests.idOf(request));
+          const ctx = contextFor(request, caller);
           const { result, served, settlement } = await gateway.image(fromOpenAIImages(body), ctx);
           Object.assign(set.headers, servedHeaders(served, settlement));
           return toOpenAIImages(result, { id: ctx.callId, model: served.id, created: unixNow() });

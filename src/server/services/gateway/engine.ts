@@ -2,16 +2,17 @@
  * @module The gateway engine: resolve the model, pick credentials (weights, cooldowns, at most min(n, 3) attempts,
  * failover only before the first byte), call the provider, and settle every call exactly once, whatever ends it.
  */
-import type { CallAttempt, CallRecord } from "../../../db/stores";
+import type { CallAttempt, CallRecord, KeyLimits } from "../../../db/stores";
 import { AppError, invalidRequest, unavailable } from "../../../shared/errors";
-import { costOf, formatRate } from "../../../shared/money";
+import { costOf, formatRate, type PricedUsage } from "../../../shared/money";
 import type { Provider, ProviderTarget, ProviderType } from "../../providers/types";
 import { UpstreamFailure } from "../../providers/types";
 import type { Candidate, Catalog, UsableCredential } from "../catalog";
+import type { Credits } from "../credits";
 import type { CallRecorder } from "./call-recorder";
 import { ChunkQueue } from "./chunk-queue";
 import type { CredentialHealth } from "./credential-health";
-import { estimateRequestTokens, estimateTextTokens } from "./token-estimate";
+import { estimateRequestTokens, estimateTextTokens, holdInputTokens } from "./token-estimate";
 import type {
   ChatChunk,
   ChatRequest,
@@ -26,6 +27,8 @@ import type {
 } from "./types";
 
 const MAX_ATTEMPTS = 3;
+/** The output a hold assumes when neither the request nor the model caps it. */
+const DEFAULT_HOLD_OUTPUT_TOKENS = 4096;
 
 /** Who calls and how to reach them; `signal` aborts when the client goes away. */
 export interface CallContext {
@@ -37,6 +40,10 @@ export interface CallContext {
   requestId: string;
   surface: string;
   signal: AbortSignal;
+  /** The calling key's limits, when it has a key. */
+  limits?: KeyLimits;
+  /** The hub's public base URL (for the top-up link of a 402). */
+  baseUrl: string;
 }
 
 /** What served a call. */
@@ -123,6 +130,7 @@ function asFailure(error: unknown, signal: AbortSignal): UpstreamFailure {
 /** Builds the engine over its parts; every surface calls these same functions. */
 export function createGateway(deps: {
   catalog: Catalog;
+  credits: Credits;
   health: CredentialHealth;
   recorder: CallRecorder;
   providerFor: (type: ProviderType) => Provider;
@@ -134,6 +142,7 @@ export function createGateway(deps: {
 }) {
   const {
     catalog,
+    credits,
     health,
     recorder,
     providerFor,
@@ -238,29 +247,39 @@ export function createGateway(deps: {
     return { ...request, model: candidate.upstreamModel, maxTokens: request.maxTokens ?? cap };
   }
 
-  /** Settles a call once: computes the cost from its usage and the model's rates, and records it. */
-  async function settle(input: {
+  /** What every settlement of one call shares. */
+  interface CallBase {
     ctx: CallContext;
     type: CallRecord["type"];
     requestedModel: string;
     stream: boolean;
     started: number;
-    firstByteAt: number | null;
-    opened: Opened<unknown> | null;
     attempts: CallAttempt[];
-    status: CallRecord["status"];
-    usage: Usage;
-    estimated: boolean;
-    finishReason: FinishReason;
-    error?: AppError;
-  }): Promise<Settlement> {
+    holdId: string | null;
+  }
+
+  /** Settles a call once: captures the cost of its usage (releasing the rest of the hold) and records it. */
+  async function settle(
+    input: CallBase & {
+      firstByteAt: number | null;
+      opened: Opened<unknown> | null;
+      status: CallRecord["status"];
+      usage: Usage;
+      estimated: boolean;
+      finishReason: FinishReason;
+      error?: AppError;
+    },
+  ): Promise<Settlement> {
     const view = await catalog.view();
     const rates = input.opened?.candidate.model ?? null;
     const billable = input.status !== "failed";
-    const cost = rates && billable ? costOf(input.usage, rates) : 0n;
-    const callId = input.ctx.callId;
+    const due = rates && billable ? costOf(input.usage, rates) : 0n;
+    const cost = await credits.settle(input.holdId, due, {
+      keyId: input.ctx.keyId,
+      tokens: input.usage.inputTokens + input.usage.outputTokens + input.usage.cacheReadTokens,
+    });
     recorder.record({
-      id: callId,
+      id: input.ctx.callId,
       requestId: input.ctx.requestId,
       traceId: null,
       userId: input.ctx.userId,
@@ -291,7 +310,7 @@ export function createGateway(deps: {
       createdAt: input.started,
     });
     return {
-      callId,
+      callId: input.ctx.callId,
       status: input.status,
       usage: input.usage,
       finishReason: input.finishReason,
@@ -302,14 +321,8 @@ export function createGateway(deps: {
     };
   }
 
-  /** Records a call that never reached a provider response (all attempts failed, or the client left). */
-  async function settleFailure(
-    base: Omit<
-      Parameters<typeof settle>[0],
-      "status" | "usage" | "estimated" | "finishReason" | "opened" | "firstByteAt"
-    >,
-    error: unknown,
-  ): Promise<never> {
+  /** Records a call that got no provider response (refused, all attempts failed, or the client left) and rethrows. */
+  async function settleFailure(base: CallBase, error: unknown): Promise<never> {
     const appError = error instanceof AppError ? error : new AppError("upstream_error", 502, "upstream call failed");
     await settle({
       ...base,
@@ -324,20 +337,50 @@ export function createGateway(deps: {
     throw appError;
   }
 
-  /** One whole chat answer; aborting `ctx.signal` stops the upstream work at once. */
-  async function chat(
-    request: ChatRequest,
+  /**
+   * Admits a call: the key's rate limits, model resolution (bad input writes nothing), then the credit hold for the
+   * worst case over the candidates. A refused hold is recorded and thrown before any upstream call.
+   */
+  async function admit(
+    type: CallRecord["type"],
+    model: string,
+    stream: boolean,
     ctx: CallContext,
-  ): Promise<{ result: ChatResult; served: Served; settlement: Settlement }> {
+    worstCase: (candidate: Candidate) => PricedUsage,
+  ): Promise<{ candidates: Candidate[]; base: CallBase }> {
+    credits.admit(ctx.keyId, ctx.limits);
     const started = now();
-    const candidates = await catalog.resolve(request.model, "chat");
-    const attempts: CallAttempt[] = [];
-    const base = { ctx, type: "chat" as const, requestedModel: request.model, stream: false, started, attempts };
-    let opened: Opened<ChatResult>;
+    const candidates = await catalog.resolve(model, type);
+    const base: CallBase = { ctx, type, requestedModel: model, stream, started, attempts: [], holdId: null };
+    const amount = candidates.reduce((max, c) => {
+      const cost = c.model ? costOf(worstCase(c), c.model) : 0n;
+      return cost > max ? cost : max;
+    }, 0n);
     try {
-      opened = await open(candidates, attempts, ctx.signal, (provider, target, candidate) =>
-        provider.chat(upstreamRequest(request, candidate), target, ctx.signal),
-      );
+      base.holdId = await credits.hold({
+        userId: ctx.userId,
+        keyId: ctx.keyId,
+        callId: ctx.callId,
+        amount,
+        limits: ctx.limits,
+        baseUrl: ctx.baseUrl,
+      });
+    } catch (error) {
+      return settleFailure(base, error);
+    }
+    return { candidates, base };
+  }
+
+  /** Runs a call whose whole answer arrives at once: admit, attempt with failover, settle. */
+  async function whole<T>(
+    admitted: { candidates: Candidate[]; base: CallBase },
+    run: (provider: Provider, target: ProviderTarget, candidate: Candidate) => Promise<T>,
+    usageOf: (value: T) => { usage: Usage; estimated: boolean; finishReason: FinishReason },
+  ): Promise<{ result: T; served: Served; settlement: Settlement }> {
+    const { candidates, base } = admitted;
+    let opened: Opened<T>;
+    try {
+      opened = await open(candidates, base.attempts, base.ctx.signal, run);
     } catch (error) {
       return settleFailure(base, error);
     }
@@ -346,38 +389,51 @@ export function createGateway(deps: {
       opened,
       firstByteAt: now(),
       status: "success",
-      usage: opened.value.usage,
-      estimated: false,
-      finishReason: opened.value.finishReason,
+      ...usageOf(opened.value),
     });
     return { result: opened.value, served: servedBy(opened.candidate), settlement };
   }
 
-  /**
-   * Prepares a streamed chat; its `start()` resolves once the first upstream chunk arrived (failover happens before
-   * that), or throws the mapped error. A pump reads upstream independently of the client, so a disconnect still settles: it keeps
-   * reading for the final usage up to `drainMs`, then aborts upstream and bills an estimate.
-   */
-  async function prepareStream(request: ChatRequest, ctx: CallContext): Promise<PreparedStream> {
-    const started = now();
-    const candidates = await catalog.resolve(request.model, "chat");
-    return { model: candidates[0]!.id, start: () => startStream(request, ctx, candidates, started) };
+  /** The worst case of a chat for the hold: an overestimated prompt and the full output allowance. */
+  const chatWorstCase = (request: ChatRequest) => {
+    const inputTokens = holdInputTokens(request);
+    return (candidate: Candidate): PricedUsage => ({
+      inputTokens,
+      outputTokens: request.maxTokens ?? candidate.model?.maxOutputTokens ?? DEFAULT_HOLD_OUTPUT_TOKENS,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+    });
+  };
+
+  /** One whole chat answer; aborting `ctx.signal` stops the upstream work at once. */
+  async function chat(request: ChatRequest, ctx: CallContext) {
+    const admitted = await admit("chat", request.model, false, ctx, chatWorstCase(request));
+    return whole(
+      admitted,
+      (provider, target, candidate) => provider.chat(upstreamRequest(request, candidate), target, ctx.signal),
+      (result) => ({ usage: result.usage, estimated: false, finishReason: result.finishReason }),
+    );
   }
 
-  async function startStream(
-    request: ChatRequest,
-    ctx: CallContext,
-    candidates: Candidate[],
-    started: number,
-  ): Promise<ChatStream> {
-    const attempts: CallAttempt[] = [];
-    const base = { ctx, type: "chat" as const, requestedModel: request.model, stream: true, started, attempts };
+  /**
+   * Prepares a streamed chat (limits, model, hold: errors here are real HTTP statuses); its `start()` resolves once
+   * the first upstream chunk arrived (failover happens before that), or throws the mapped error. A pump reads
+   * upstream independently of the client, so a disconnect still settles: it keeps reading for the final usage up to
+   * `drainMs`, then aborts upstream and bills an estimate of what was generated.
+   */
+  async function prepareStream(request: ChatRequest, ctx: CallContext): Promise<PreparedStream> {
+    const { candidates, base } = await admit("chat", request.model, true, ctx, chatWorstCase(request));
+    return { model: candidates[0]!.id, start: () => startStream(request, candidates, base) };
+  }
+
+  async function startStream(request: ChatRequest, candidates: Candidate[], base: CallBase): Promise<ChatStream> {
+    const { ctx } = base;
     const upstream = new AbortController();
     const abortBeforeFirstByte = () => upstream.abort();
     ctx.signal.addEventListener("abort", abortBeforeFirstByte, { once: true });
     let opened: Opened<{ iterator: AsyncIterator<ChatChunk>; first: IteratorResult<ChatChunk> }>;
     try {
-      opened = await open(candidates, attempts, upstream.signal, async (provider, target, candidate) => {
+      opened = await open(candidates, base.attempts, upstream.signal, async (provider, target, candidate) => {
         const iterator = provider
           .chatStream(upstreamRequest(request, candidate), target, upstream.signal)
           [Symbol.asyncIterator]();
@@ -425,7 +481,6 @@ export function createGateway(deps: {
         queue.close();
       }
       if (failure) health.report(opened.credential, { ok: false, failure });
-      const known = usage !== null;
       return settle({
         ...base,
         opened,
@@ -437,7 +492,7 @@ export function createGateway(deps: {
           cacheReadTokens: 0,
           cacheWriteTokens: 0,
         },
-        estimated: !known,
+        estimated: usage === null,
         finishReason,
         error: failure ? failureToError(failure, opened.candidate.provider.name) : undefined,
       });
@@ -466,65 +521,45 @@ export function createGateway(deps: {
   }
 
   /** Embeddings, billed on input tokens. */
-  async function embed(
-    request: EmbeddingRequest,
-    ctx: CallContext,
-  ): Promise<{ result: EmbeddingResult; served: Served; settlement: Settlement }> {
-    const started = now();
-    const candidates = await catalog.resolve(request.model, "embedding");
-    const attempts: CallAttempt[] = [];
-    const base = { ctx, type: "embedding" as const, requestedModel: request.model, stream: false, started, attempts };
-    let opened: Opened<EmbeddingResult>;
-    try {
-      opened = await open(candidates, attempts, ctx.signal, (provider, target, candidate) =>
+  async function embed(request: EmbeddingRequest, ctx: CallContext) {
+    const inputTokens = request.input.reduce((n, text) => n + Math.ceil(Buffer.byteLength(text) / 2), 0);
+    const admitted = await admit("embedding", request.model, false, ctx, () => ({
+      ...ZERO_USAGE,
+      inputTokens,
+    }));
+    return whole(
+      admitted,
+      (provider, target, candidate) =>
         provider.embed({ ...request, model: candidate.upstreamModel }, target, ctx.signal),
-      );
-    } catch (error) {
-      return settleFailure(base, error);
-    }
-    const settlement = await settle({
-      ...base,
-      opened,
-      firstByteAt: now(),
-      status: "success",
-      usage: { ...ZERO_USAGE, inputTokens: opened.value.usage.inputTokens },
-      estimated: false,
-      finishReason: "stop",
-    });
-    return { result: opened.value, served: servedBy(opened.candidate), settlement };
+      (result) => ({
+        usage: { ...ZERO_USAGE, inputTokens: result.usage.inputTokens },
+        estimated: false,
+        finishReason: "stop" as const,
+      }),
+    );
   }
 
   /** Image generation, billed per image at the output rate plus prompt tokens at the input rate. */
-  async function image(
-    request: ImageRequest,
-    ctx: CallContext,
-  ): Promise<{ result: ImageResult; served: Served; settlement: Settlement }> {
-    const started = now();
-    const candidates = await catalog.resolve(request.model, "image");
-    const attempts: CallAttempt[] = [];
-    const base = { ctx, type: "image" as const, requestedModel: request.model, stream: false, started, attempts };
-    let opened: Opened<ImageResult>;
-    try {
-      opened = await open(candidates, attempts, ctx.signal, (provider, target, candidate) =>
+  async function image(request: ImageRequest, ctx: CallContext) {
+    const admitted = await admit("image", request.model, false, ctx, () => ({
+      ...ZERO_USAGE,
+      inputTokens: Math.ceil(Buffer.byteLength(request.prompt) / 2),
+      outputTokens: request.n,
+    }));
+    return whole(
+      admitted,
+      (provider, target, candidate) =>
         provider.image({ ...request, model: candidate.upstreamModel }, target, ctx.signal),
-      );
-    } catch (error) {
-      return settleFailure(base, error);
-    }
-    const settlement = await settle({
-      ...base,
-      opened,
-      firstByteAt: now(),
-      status: "success",
-      usage: {
-        ...ZERO_USAGE,
-        inputTokens: opened.value.usage?.inputTokens ?? estimateTextTokens(request.prompt),
-        outputTokens: opened.value.images.length,
-      },
-      estimated: !opened.value.usage,
-      finishReason: "stop",
-    });
-    return { result: opened.value, served: servedBy(opened.candidate), settlement };
+      (result) => ({
+        usage: {
+          ...ZERO_USAGE,
+          inputTokens: result.usage?.inputTokens ?? estimateTextTokens(request.prompt),
+          outputTokens: result.images.length,
+        },
+        estimated: !result.usage,
+        finishReason: "stop" as const,
+      }),
+    );
   }
 
   /** Resolves when every started stream has settled (shutdown waits for this before closing the database). */

@@ -1,4 +1,7 @@
-/** @module Token estimates for when an upstream reports no usage: about four characters per token, rounded up. */
+/**
+ * @module Token estimates: about four characters per token when an upstream reports no usage, and a deliberate
+ * overestimate (two UTF-8 bytes per token, generous for images) for credit holds, which must never fall short.
+ */
 import type { ChatRequest } from "./types";
 
 const CHARS_PER_TOKEN = 4;
@@ -21,4 +24,26 @@ export function estimateRequestTokens(request: ChatRequest): number {
     tokens += estimateTextTokens(tool.name + (tool.description ?? "") + JSON.stringify(tool.parameters));
   }
   return tokens;
+}
+
+const HOLD_BYTES_PER_TOKEN = 2;
+const HOLD_TOKENS_PER_ATTACHMENT = 1600;
+
+/** An upper estimate of a request's prompt tokens, for the credit hold. */
+export function holdInputTokens(request: ChatRequest): number {
+  let bytes = 0;
+  let attachments = 0;
+  for (const message of request.messages) {
+    bytes += 16;
+    for (const part of message.content) {
+      if (part.type === "text") bytes += Buffer.byteLength(part.text);
+      else attachments += 1;
+    }
+    for (const call of message.toolCalls ?? [])
+      bytes += Buffer.byteLength(call.name) + Buffer.byteLength(call.arguments);
+  }
+  for (const tool of request.tools ?? []) bytes += Buffer.byteLength(JSON.stringify(tool));
+  if (request.responseFormat?.type === "json_schema")
+    bytes += Buffer.byteLength(JSON.stringify(request.responseFormat.schema));
+  return Math.ceil(bytes / HOLD_BYTES_PER_TOKEN) + attachments * HOLD_TOKENS_PER_ATTACHMENT;
 }

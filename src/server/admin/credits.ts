@@ -1,0 +1,128 @@
+/** @module `admin credits grant|codes`, `admin key limits`, `admin settings set`: billing from the command line. */
+import { requiredFlag, stringFlag } from "../../shared/args";
+import { UsageError } from "../../shared/errors";
+import { describeAccount } from "../services/credits";
+import type { AdminCommand } from ".";
+
+function onOff(value: string | undefined, flag: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === "on" || value === "true") return true;
+  if (value === "off" || value === "false") return false;
+  throw new UsageError(`--${flag} must be on or off, not "${value}"`);
+}
+
+function count(value: string | undefined, flag: string): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === "none") return null;
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`--${flag} must be a positive whole number or none`);
+  return Number(value);
+}
+
+/** Grants credits to a user (a negative amount debits, never below what is available). */
+export const creditsGrant: AdminCommand = {
+  words: ["credits", "grant"],
+  summary: "grant credits to a user (negative debits, never below zero); prints the new balance as JSON",
+  flags: {
+    email: { type: "string", value: "E", help: "the user's email" },
+    amount: { type: "string", value: "N", help: "credits as a decimal string, e.g. 100 or -2.5" },
+    note: { type: "string", value: "T", help: "why, kept in the ledger" },
+    "idempotency-key": { type: "string", value: "K", help: "apply this grant only once, however often it is run" },
+  },
+  examples: [
+    "aigne-hub admin credits grant --email ann@example.com --amount 100 --note welcome --idempotency-key welcome-ann",
+  ],
+  async run({ flags, services, print }) {
+    const user = await services.accounts.requireUserByEmail(requiredFlag(flags, "email"));
+    const result = await services.credits.grant({
+      userId: user.id,
+      amount: requiredFlag(flags, "amount"),
+      note: stringFlag(flags, "note"),
+      idempotencyKey: stringFlag(flags, "idempotency-key"),
+    });
+    print(JSON.stringify({ email: user.email, applied: result.applied, ...describeAccount(result.account) }));
+  },
+};
+
+/** Creates single-use redeem codes and prints them, one per line. */
+export const creditsCodes: AdminCommand = {
+  words: ["credits", "codes"],
+  summary: "create single-use redeem codes worth --amount credits each; prints the codes, one per line",
+  flags: {
+    amount: { type: "string", value: "N", help: "credits per code" },
+    count: { type: "string", value: "C", help: "how many codes (default 1, at most 1000)" },
+    note: { type: "string", value: "T", help: "a note kept with the codes" },
+  },
+  examples: ["aigne-hub admin credits codes --amount 20 --count 5 --note meetup"],
+  async run({ flags, services, print }) {
+    const codes = await services.credits.createRedeemCodes({
+      amount: requiredFlag(flags, "amount"),
+      count: count(stringFlag(flags, "count"), "count") ?? undefined,
+      note: stringFlag(flags, "note"),
+    });
+    for (const code of codes) print(code);
+  },
+};
+
+/** Sets a hub key's limits. */
+export const keyLimits: AdminCommand = {
+  words: ["key", "limits"],
+  summary: "set a hub key's requests/min, tokens/min and credit budgets per UTC day/month (none clears)",
+  flags: {
+    id: { type: "string", value: "ID", help: "the key's id (from key list)" },
+    rpm: { type: "string", value: "N|none", help: "requests per minute" },
+    tpm: { type: "string", value: "N|none", help: "tokens per minute" },
+    "daily-budget": { type: "string", value: "CREDITS|none", help: "credits per UTC day" },
+    "monthly-budget": { type: "string", value: "CREDITS|none", help: "credits per UTC month" },
+  },
+  examples: ["aigne-hub admin key limits --id 01J… --rpm 60 --daily-budget 5"],
+  async run({ flags, services, print }) {
+    const budget = (flag: string) => {
+      const value = stringFlag(flags, flag);
+      return value === "none" ? null : value;
+    };
+    const limits = await services.accounts.setKeyLimits({
+      id: requiredFlag(flags, "id"),
+      rpm: count(stringFlag(flags, "rpm"), "rpm"),
+      tpm: count(stringFlag(flags, "tpm"), "tpm"),
+      dailyBudget: budget("daily-budget"),
+      monthlyBudget: budget("monthly-budget"),
+    });
+    print(JSON.stringify(limits));
+  },
+};
+
+/** Changes billing settings: credits on/off, the payment link, lenient admission. */
+export const settingsSet: AdminCommand = {
+  words: ["settings", "set"],
+  summary: "turn credits on or off, set the payment link users are sent to, or lenient admission",
+  flags: {
+    credits: { type: "string", value: "on|off", help: "bill calls against credits (default on)" },
+    "payment-link": { type: "string", value: "URL", help: "where users buy credits (empty: the hub's own page)" },
+    lenient: {
+      type: "string",
+      value: "on|off",
+      help: "admit any call while the balance is positive (bounded overdraft)",
+    },
+  },
+  examples: [
+    "aigne-hub admin settings set --credits off",
+    "aigne-hub admin settings set --payment-link https://example.com/buy",
+  ],
+  async run({ flags, services, print }) {
+    const enabled = onOff(stringFlag(flags, "credits"), "credits");
+    const lenient = onOff(stringFlag(flags, "lenient"), "lenient");
+    const link = stringFlag(flags, "payment-link");
+    if (link) {
+      try {
+        if (!/^https?:$/.test(new URL(link).protocol)) throw new Error("scheme");
+      } catch {
+        throw new UsageError("--payment-link must be an absolute http(s) URL");
+      }
+    }
+    if (enabled !== undefined) await services.catalog.setSetting("credits.enabled", enabled);
+    if (lenient !== undefined) await services.catalog.setSetting("credits.lenient", lenient);
+    if (link !== undefined) await services.catalog.setSetting("credits.paymentLink", link || null);
+    print(JSON.stringify(await services.credits.settings()));
+  },
+};
