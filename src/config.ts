@@ -46,6 +46,16 @@ export interface ServerConfig {
   readonly callRetentionMs: number;
   /** At most this many call records are kept. */
   readonly callRetentionRows: number;
+  /** Stripe Checkout top-ups; off unless a secret key is set. */
+  readonly stripe?: {
+    readonly secretKey: string;
+    readonly webhookSecret?: string;
+    readonly currency: string;
+    /** Price of one credit in the currency's minor unit (cents). */
+    readonly unitAmount: number;
+    /** Another Stripe API origin (a proxy, or a test double). */
+    readonly apiUrl?: string;
+  };
 }
 
 /** The flags `serve` and every admin command accept for locating and opening the data dir. */
@@ -241,6 +251,17 @@ export function resolveServerConfig(flags: ParsedFlags, env: Environment, cwd: s
       numberSetting(env, "CREDENTIAL_PROBE_SECONDS", undefined, 300, { integer: false, min: 0 }) * 1000,
     callRetentionMs: numberSetting(env, "CALL_RETENTION_DAYS", undefined, 90, { integer: false, min: 0 }) * 86_400_000,
     callRetentionRows: numberSetting(env, "CALL_RETENTION_ROWS", undefined, 1_000_000, { integer: true, min: 1 }),
+    stripe: env.AIGNE_HUB_STRIPE_SECRET_KEY
+      ? {
+          secretKey: env.AIGNE_HUB_STRIPE_SECRET_KEY,
+          webhookSecret: env.AIGNE_HUB_STRIPE_WEBHOOK_SECRET || undefined,
+          currency: (env.AIGNE_HUB_STRIPE_CURRENCY || "usd").toLowerCase(),
+          unitAmount: numberSetting(env, "STRIPE_UNIT_AMOUNT", undefined, 1, { integer: true, min: 1 }),
+          apiUrl: env.AIGNE_HUB_STRIPE_API_URL
+            ? parseUrl(env.AIGNE_HUB_STRIPE_API_URL, "AIGNE_HUB_STRIPE_API_URL")
+            : undefined,
+        }
+      : undefined,
   });
 }
 

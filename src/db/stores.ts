@@ -361,12 +361,21 @@ export interface LedgerStore {
     at: number;
     expiresAt: number;
     budget?: KeyBudget;
-  }): Promise<{ ok: true; hold: CreditHold } | { ok: false; reason: "balance" | "daily_budget" | "monthly_budget"; available: number }>;
+  }): Promise<
+    | { ok: true; hold: CreditHold }
+    | { ok: false; reason: "balance" | "daily_budget" | "monthly_budget"; available: number }
+  >;
   /**
    * Settles an open hold exactly once: captures `actual` (capped so nothing else's reservation is spent) and
    * releases the rest, in one transaction. A second call returns null.
    */
-  settle(input: { holdId: string; actual: number; captureEntryId: string; releaseEntryId: string; at: number }): Promise<{
+  settle(input: {
+    holdId: string;
+    actual: number;
+    captureEntryId: string;
+    releaseEntryId: string;
+    at: number;
+  }): Promise<{
     captured: number;
     released: number;
     balanceAfter: number;
@@ -394,9 +403,25 @@ export interface LedgerStore {
   /** Removes a serving process's row when it stops cleanly. */
   forgetInstance(id: string): Promise<void>;
   /** Creates redeem codes (hashes only). */
-  createRedeemCodes(codes: { id: string; codeHash: string; hint: string; amount: number; note: string | null; createdBy: string | null; at: number; expiresAt: number | null }[]): Promise<void>;
+  createRedeemCodes(
+    codes: {
+      id: string;
+      codeHash: string;
+      hint: string;
+      amount: number;
+      note: string | null;
+      createdBy: string | null;
+      at: number;
+      expiresAt: number | null;
+    }[],
+  ): Promise<void>;
   /** Redeems a code once for a user, granting its amount in the same transaction; null when unknown, used or expired. */
-  redeem(input: { codeHash: string; userId: string; entryId: string; at: number }): Promise<{ amount: number; account: CreditAccount } | null>;
+  redeem(input: {
+    codeHash: string;
+    userId: string;
+    entryId: string;
+    at: number;
+  }): Promise<{ amount: number; account: CreditAccount } | null>;
 }
 
 /** A CLI access-key request as the AIGNE protocol needs it. */

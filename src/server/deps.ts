@@ -16,6 +16,7 @@ import { createCredentialHealth } from "./services/gateway/credential-health";
 import { createGateway } from "./services/gateway/engine";
 import { gatewayTasks } from "./services/gateway/maintenance";
 import { createSecrets, type SecretMaterial } from "./services/secrets";
+import { createStripeTopups } from "./services/stripe-topups";
 
 /** Builds every service over the opened stores. */
 export function buildServices(input: {
@@ -56,8 +57,10 @@ export function buildServices(input: {
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     drainMs: config.streamDrainMs,
   });
+  const topups = createStripeTopups({ config: config.stripe, credits });
   return {
     config,
+    topups,
     stores,
     log,
     secrets,

@@ -94,7 +94,10 @@ export function createSqliteAccountStore(db: SqliteDb): AccountStore {
         .from(users)
         .where(
           pattern
-            ? or(sql`${users.emailNormalized} LIKE ${pattern} ESCAPE '\\'`, sql`lower(${users.name}) LIKE ${pattern} ESCAPE '\\'`)
+            ? or(
+                sql`${users.emailNormalized} LIKE ${pattern} ESCAPE '\\'`,
+                sql`lower(${users.name}) LIKE ${pattern} ESCAPE '\\'`,
+              )
             : undefined,
         )
         .orderBy(users.emailNormalized)

@@ -235,14 +235,20 @@ export function createSqliteLedgerStore(db: SqliteDb): LedgerStore {
       return db
         .select()
         .from(ledgerEntries)
-        .where(and(eq(ledgerEntries.userId, userId), before === undefined ? undefined : lt(ledgerEntries.createdAt, before)))
+        .where(
+          and(eq(ledgerEntries.userId, userId), before === undefined ? undefined : lt(ledgerEntries.createdAt, before)),
+        )
         .orderBy(desc(ledgerEntries.createdAt), desc(ledgerEntries.id))
         .limit(limit)
         .all();
     },
 
     async ledgerBalance(userId) {
-      const row = db.select({ total: sum(ledgerEntries.delta) }).from(ledgerEntries).where(eq(ledgerEntries.userId, userId)).get();
+      const row = db
+        .select({ total: sum(ledgerEntries.delta) })
+        .from(ledgerEntries)
+        .where(eq(ledgerEntries.userId, userId))
+        .get();
       return Number(row?.total ?? 0);
     },
 
@@ -323,4 +329,3 @@ export function createSqliteLedgerStore(db: SqliteDb): LedgerStore {
     },
   };
 }
-
