@@ -8,10 +8,20 @@ export const BINARY = join(ROOT, "dist", "aigne-hub");
 
 let built: Promise<string> | undefined;
 
-/** Builds dist/aigne-hub once per test run (all binary tests share the build), unless it is newer than src/. */
+/** The newest modification time among the files the binary is built from. */
+function newestSource(): number {
+  let newest = 0;
+  for (const pattern of ["src/**/*", "drizzle/**/*", "package.json", "scripts/build.ts"]) {
+    for (const file of new Bun.Glob(pattern).scanSync(ROOT))
+      newest = Math.max(newest, statSync(join(ROOT, file)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/aigne-hub once per test run (all binary tests share the build), unless it is newer than its sources. */
 export function buildBinaryOnce(): Promise<string> {
   built ??= (async () => {
-    if (process.env.AIGNE_HUB_TEST_SKIP_BUILD === "1" && existsSync(BINARY)) return BINARY;
+    if (existsSync(BINARY) && statSync(BINARY).mtimeMs > newestSource()) return BINARY;
     const proc = Bun.spawn([process.execPath, "scripts/build.ts"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
     const [code, out, err] = await Promise.all([
       proc.exited,
