@@ -5,19 +5,43 @@ import { errorResponder, renderHubError } from "./errors";
 import { accountRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin-api";
 import { aigneRoutes } from "./routes/aigne";
+import { accessKeyPages, accessKeyRoutes } from "./routes/aigne/access-key";
 import { anthropicRoutes } from "./routes/anthropic";
+import { renderAnthropicError } from "./routes/anthropic/errors";
 import { openaiRoutes } from "./routes/openai";
+import { renderOpenAIError } from "./routes/openai/errors";
 import { systemRoutes } from "./routes/system";
+
+/**
+ * Errors no surface claimed (unmatched paths, the global body-size check) are rendered in the shape of the surface
+ * the path belongs to; the first matching prefix wins.
+ */
+function fallbackRenderers(deps: AppDeps): [RegExp, ReturnType<typeof errorResponder>][] {
+  return [
+    [/^\/v1\/messages(\/|$)/, errorResponder(deps.requests, renderAnthropicError)],
+    [
+      /^\/(v1\/(chat|embeddings|images|models)|chat\/completions)(\/|$)/,
+      errorResponder(deps.requests, renderOpenAIError),
+    ],
+    [/^\//, errorResponder(deps.requests, renderHubError)],
+  ];
+}
 
 /** Builds the app: request log first, then each surface, then the fallback error renderer last. */
 export function createApp(deps: AppDeps) {
-  const respond = errorResponder(deps.requests, renderHubError);
+  const renderers = fallbackRenderers(deps);
+  const respond = (context: Parameters<ReturnType<typeof errorResponder>>[0]) => {
+    const path = new URL(context.request.url).pathname;
+    return renderers.find(([prefix]) => prefix.test(path))![1](context);
+  };
   return (
-    new Elysia({ name: "aigne-hub" })
+    // Pages go to Bun's native routes: the request log's onRequest hook would turn an Elysia HTML route into `{}`.
+    new Elysia({ name: "aigne-hub", serve: { routes: { ...accessKeyPages } } })
       .use(deps.requests.plugin)
       .use(systemRoutes(deps))
       .use(accountRoutes(deps))
       .use(aigneRoutes(deps))
+      .use(accessKeyRoutes(deps))
       .use(openaiRoutes(deps))
       .use(anthropicRoutes(deps))
       .use(adminRoutes(deps))

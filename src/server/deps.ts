@@ -8,6 +8,7 @@ import { createAuth } from "./auth";
 import type { Logger } from "./log";
 import { providerFor } from "./providers";
 import { createRequestLog } from "./request-log";
+import { createAccessKeys } from "./services/access-keys";
 import { createAccounts } from "./services/accounts";
 import { createCatalog } from "./services/catalog";
 import { createCredits } from "./services/credits";
@@ -60,6 +61,7 @@ export function buildServices(input: {
   const topups = createStripeTopups({ config: config.stripe, credits });
   return {
     config,
+    now,
     topups,
     stores,
     log,
@@ -71,6 +73,7 @@ export function buildServices(input: {
     recorder,
     gateway,
     auth: createAuth(accounts),
+    accessKeys: createAccessKeys({ stores, accounts, secrets, now }),
     requests: createRequestLog({ log, maxBodyBytes: config.maxBodyBytes }),
     /** The periodic tasks `serve` runs in its background worker. */
     backgroundTasks: [

@@ -42,6 +42,7 @@ describe("aigne-hub admin provider set / model set against a running serve", () 
     hub = await startBinaryHub({ cwd: dir.path });
     await adminOk("user", "upsert", "--email", "ops@example.com", "--password", "ops-password-1", "--role", "admin");
     adminKey = await adminOk("key", "create", "--email", "ops@example.com");
+    await adminOk("credits", "grant", "--email", "ops@example.com", "--amount", "100");
   });
   afterAll(async () => {
     if (hub && hub.proc.exitCode === null) await hub.stop("SIGKILL");
@@ -66,11 +67,22 @@ describe("aigne-hub admin provider set / model set against a running serve", () 
     expect(JSON.stringify({ first, second, providers })).not.toMatch(/credential-(one|two)/);
   });
 
-  test("model set with bad rates exits 2 with one line on stderr and changes nothing", async () => {
+  test("model set with bad rates exits 2, says why on stderr and changes nothing", async () => {
     for (const rate of ["abc", "-0.1", "1e-7"]) {
-      const result = await admin("model", "set", "--model", MODEL, "--input-rate", rate, "--output-rate", "0.0000006");
+      const result = await admin(
+        "model",
+        "set",
+        "--model",
+        MODEL,
+        `--input-rate=${rate}`,
+        "--output-rate",
+        "0.0000006",
+      );
       expect({ rate, code: result.code, stdout: result.stdout }).toEqual({ rate, code: 2, stdout: "" });
-      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      const [reason] = result.stderr.trim().split("\n");
+      expect(reason).toStartWith("aigne-hub admin: ");
+      expect(reason).toContain(`"${rate}"`);
+      expect(result.stderr).not.toContain("    at ");
     }
     expect((await get("/api/admin/models")).models).toEqual([]);
     expect((await chat()).status).toBe(404);

@@ -5,7 +5,7 @@ import { formatRate } from "../../shared/money";
 const iso = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);
 
 /** A credential as an operator sees it: the hint only, its health and counters. */
-export function describeCredential(credential: CredentialRecord, at = Date.now()) {
+export function describeCredential(credential: CredentialRecord, at: number) {
   const status = !credential.enabled
     ? "disabled"
     : credential.invalidReason
@@ -31,14 +31,14 @@ export function describeCredential(credential: CredentialRecord, at = Date.now()
 }
 
 /** Every provider with its credentials, for the admin API. */
-export function describeProviders(snapshot: CatalogSnapshot) {
+export function describeProviders(snapshot: CatalogSnapshot, at: number) {
   return snapshot.providers.map((provider) => ({
     id: provider.id,
     name: provider.name,
     type: provider.type,
     baseUrl: provider.baseUrl,
     enabled: provider.enabled,
-    credentials: snapshot.credentials.filter((c) => c.providerId === provider.id).map((c) => describeCredential(c)),
+    credentials: snapshot.credentials.filter((c) => c.providerId === provider.id).map((c) => describeCredential(c, at)),
   }));
 }
 

@@ -94,7 +94,7 @@ const AliasBody = t.Object({
 });
 
 /** Users and keys, administered over HTTP with the same service calls as the CLI. */
-export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits }: AppDeps) =>
+export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits, now }: AppDeps) =>
   new Elysia({ name: "routes:admin", prefix: "/api/admin" })
     .use(surfaceErrors(requests, "admin", renderHubError))
     // Transform runs before body validation, so an unauthenticated caller learns nothing about the body rules.
@@ -128,7 +128,7 @@ export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits
     .delete("/keys/:id", async ({ params }) => ({
       record: publicKey(await accounts.revokeHubKey({ id: params.id })),
     }))
-    .get("/providers", async () => ({ providers: describeProviders(await stores.catalog.snapshot()) }))
+    .get("/providers", async () => ({ providers: describeProviders(await stores.catalog.snapshot(), now()) }))
     .post(
       "/providers",
       async ({ body }) => {
@@ -142,7 +142,7 @@ export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits
       "/credentials/:id",
       async ({ params, body }) => {
         const updated = await catalog.updateCredential({ id: params.id, ...body });
-        return { credential: describeCredential(updated) };
+        return { credential: describeCredential(updated, now()) };
       },
       { body: CredentialBody },
     )

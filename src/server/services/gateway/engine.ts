@@ -159,26 +159,21 @@ export function createGateway(deps: {
     signal: AbortSignal,
     run: (provider: Provider, target: ProviderTarget, candidate: Candidate) => Promise<T>,
   ): Promise<Opened<T>> {
-    const budget = Math.min(
-      MAX_ATTEMPTS,
-      Math.max(
-        1,
-        candidates.reduce((n, c) => n + c.credentials.length, 0),
-      ),
-    );
+    const fallback = candidates[0]?.model?.fallbackModel ? await catalog.fallbackFor(candidates[0]) : [];
+    const credentialCount = (list: Candidate[]) => list.reduce((n, c) => n + c.credentials.length, 0);
+    const budget = Math.min(MAX_ATTEMPTS, Math.max(1, credentialCount(candidates) + credentialCount(fallback)));
+    // With a fallback model, the last attempt of the budget is kept for it.
+    const primaryBudget = fallback.length ? budget - 1 : budget;
     let lastFailure: { failure: UpstreamFailure; provider: string } | undefined;
-    const queue = [...candidates];
-    const fellBack = new Set<string>();
+    const queue = [...candidates, ...fallback];
+    const primary = new Set(candidates);
     while (queue.length && attempts.length < budget) {
       const candidate = queue[0]!;
       const tried = new Set(attempts.filter((a) => a.provider === candidate.provider.name).map((a) => a.credentialId!));
-      const credential = health.pick(candidate.credentials, tried);
+      const credential =
+        primary.has(candidate) && attempts.length >= primaryBudget ? null : health.pick(candidate.credentials, tried);
       if (!credential) {
         queue.shift();
-        if (!queue.length && !fellBack.has(candidate.id)) {
-          fellBack.add(candidate.id);
-          queue.push(...(await catalog.fallbackFor(candidate)));
-        }
         continue;
       }
       if (signal.aborted) throw new AppError("upstream_error", 499, "client closed the request");
@@ -272,7 +267,8 @@ export function createGateway(deps: {
   ): Promise<Settlement> {
     const view = await catalog.view();
     const rates = input.opened?.candidate.model ?? null;
-    const billable = input.status !== "failed";
+    // A failed call is free unless its stream had started: then what was delivered is billed, as for a disconnect.
+    const billable = input.status !== "failed" || (input.stream && input.firstByteAt !== null);
     const due = rates && billable ? costOf(input.usage, rates) : 0n;
     const cost = await credits.settle(input.holdId, due, {
       keyId: input.ctx.keyId,
