@@ -1,5 +1,6 @@
 /** @module SQLite implementation of LedgerStore: balances, holds and the append-only ledger, each write one transaction. */
 import { and, desc, eq, gte, lt, notInArray, or, sql, sum } from "drizzle-orm";
+import { conflict } from "../../shared/errors";
 import type { CreditAccount, CreditHold, LedgerEntry, LedgerStore } from "../stores";
 import type { SqliteDb } from "./client";
 import { creditAccounts, creditHolds, instances, ledgerEntries, redeemCodes } from "./schema";
@@ -203,11 +204,14 @@ export function createSqliteLedgerStore(db: SqliteDb): LedgerStore {
             .from(ledgerEntries)
             .where(eq(ledgerEntries.idempotencyKey, input.idempotencyKey))
             .get();
+          if (existing && existing.userId !== input.userId)
+            throw conflict("that idempotency key was used for another user");
           if (existing) return { applied: false, entry: existing, account: readAccount(tx, existing.userId) };
         }
         const account = readAccount(tx, input.userId);
+        const debit = input.amount < 0;
         // A debit never takes more than is available, so balances stay ≥ 0 and open holds stay covered.
-        const delta = input.amount >= 0 ? input.amount : -Math.min(-input.amount, account.balance - account.held);
+        const delta = debit ? -Math.min(-input.amount, Math.max(0, account.balance - account.held)) : input.amount;
         account.balance += delta;
         if (delta > 0) {
           account.granted += delta;
@@ -217,7 +221,8 @@ export function createSqliteLedgerStore(db: SqliteDb): LedgerStore {
         const entry = append(tx, {
           id: input.entryId,
           userId: input.userId,
-          kind: delta >= 0 ? "grant" : "adjustment",
+          // A debit stays an adjustment even when nothing was available to take.
+          kind: debit ? "adjustment" : "grant",
           delta,
           amount: Math.abs(delta),
           balanceAfter: account.balance,
