@@ -65,7 +65,8 @@ export const aigneRoutes = (deps: AppDeps) => {
     .post(
       "/api/v2/chat",
       async ({ body, request, set }) => {
-        const caller = await hubCaller(request);
+        // A signed-in browser (the playground) may chat too; anyCaller demands its CSRF token.
+        const caller = await auth.anyCaller(request);
         const ctx = contextFor(request, caller);
         const chatRequest = fromAigneChat(body);
         if (body.options?.streaming) {
