@@ -1,11 +1,11 @@
 /** @module Starts a server binary as a child, times it to its first 200, reads its RSS, and always stops it. */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** A started server: its process, the port it printed, and how long it took from spawn to the first 200. */
 export interface StartedServer {
-  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  proc: Bun.Subprocess;
   port: number;
   /** Milliseconds from just before spawn to the first 200 on the probe path. */
   readyMs: number;
@@ -14,6 +14,12 @@ export interface StartedServer {
 
 const live = new Set<Bun.Subprocess>();
 const tempDirs = new Set<string>();
+
+/** Registers a child (a load generator, a helper) so it is killed with the servers if the runner exits first. */
+export function track(proc: Bun.Subprocess): void {
+  live.add(proc);
+  void proc.exited.then(() => live.delete(proc));
+}
 
 function killAll(): void {
   for (const proc of live) proc.kill("SIGKILL");
@@ -76,22 +82,42 @@ async function readListeningPort(stdout: ReadableStream<Uint8Array>, deadline: n
 /**
  * Spawns `argv`, waits for its listening line, then polls `probePath` on 127.0.0.1 until it answers 200.
  * The clock starts just before spawn and stops at the 200. Fails (and kills the child) after `timeoutMs`.
+ * With `port`, the child was told its port on the command line and no listening line is awaited. With `logPath`,
+ * its stderr (and, with `port`, its stdout) goes straight to that file, so a chatty child costs the runner nothing.
  */
 export async function startServer(
   argv: string[],
-  options: { cwd: string; env: Record<string, string>; probePath: string; timeoutMs?: number },
+  options: {
+    cwd: string;
+    env: Record<string, string>;
+    probePath: string;
+    timeoutMs?: number;
+    port?: number;
+    logPath?: string;
+  },
 ): Promise<StartedServer> {
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const logFd = options.logPath === undefined ? undefined : openSync(options.logPath, "a");
   const started = performance.now();
-  const proc = Bun.spawn(argv, { cwd: options.cwd, env: options.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(argv, {
+    cwd: options.cwd,
+    env: options.env,
+    stdin: "ignore",
+    stdout: logFd !== undefined && options.port !== undefined ? logFd : "pipe",
+    stderr: logFd ?? "pipe",
+  });
+  if (logFd !== undefined) closeSync(logFd);
   live.add(proc);
   let errText = "";
   const drainErr = (async () => {
+    if (!(proc.stderr instanceof ReadableStream)) return;
     for await (const chunk of proc.stderr) errText += new TextDecoder().decode(chunk);
   })();
+  const stderr = () => (options.logPath === undefined ? errText : readFileSync(options.logPath, "utf8"));
   const deadline = started + timeoutMs;
   try {
-    const port = await readListeningPort(proc.stdout, deadline);
+    const stdout = proc.stdout instanceof ReadableStream ? proc.stdout : undefined;
+    const port = options.port ?? (await readListeningPort(stdout!, deadline));
     const url = `http://127.0.0.1:${port}${options.probePath}`;
     while (performance.now() < deadline) {
       const status = await fetch(url).then(
@@ -101,16 +127,17 @@ export async function startServer(
       if (status === 200) {
         const readyMs = performance.now() - started;
         // Keep stdout flowing so a chatty child never blocks on a full pipe.
-        void proc.stdout.pipeTo(new WritableStream()).catch(() => {});
-        return { proc, port, readyMs, stderr: () => errText };
+        void stdout?.pipeTo(new WritableStream()).catch(() => {});
+        return { proc, port, readyMs, stderr };
       }
+      if (proc.exitCode !== null) throw new Error(`exited with code ${proc.exitCode} before answering`);
       await Bun.sleep(2);
     }
     throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
   } catch (error) {
     await stopServer(proc);
     await drainErr.catch(() => {});
-    throw new Error(`${argv.join(" ")}: ${(error as Error).message}\nstderr: ${errText.trim()}`);
+    throw new Error(`${argv.join(" ")}: ${(error as Error).message}\nstderr: ${stderr().trim()}`);
   }
 }
 

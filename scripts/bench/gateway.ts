@@ -1,0 +1,647 @@
+/**
+ * @module Benchmark for issue 4: the model gateway's added latency, throughput and streaming overhead against a fast
+ * mock upstream, beside the direct call and beside Portkey's open-source gateway as the peer, all in one run.
+ */
+
+import { Database } from "bun:sqlite";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  cleanEnv,
+  makeTempDir,
+  removeTempDir,
+  type StartedServer,
+  startServer,
+  stopServer,
+  track,
+} from "./server-process";
+import { fixed, median, percentile } from "./stats";
+
+/** The section's name, as the runner lists it. */
+export const name = "Model gateway: added latency, throughput, streaming (issue 4)";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const BINARY = join(ROOT, "dist", "aigne-hub");
+const MOCK_SCRIPT = join(import.meta.dir, "fast-upstream.ts");
+const PORTKEY_DIR = join(ROOT, ".bench", "portkey");
+const PORTKEY_VERSION = "1.15.2";
+const HONO_NODE_SERVER_VERSION = "1.13.5";
+
+/** Measured rounds; each runs every target once at one connection, then once at CONNECTIONS. */
+const ROUNDS = 3;
+const ROUND_SECONDS = 4;
+const WARMUP_SECONDS = 2;
+const CONNECTIONS = 50;
+/** Streamed requests per target and upstream first-token delay, interleaved across the targets. */
+const TTFT_PLANS = [
+  { delayMs: 0, requests: 300 },
+  { delayMs: 20, requests: 100 },
+];
+const REQUEST_TIMEOUT_MS = 10_000;
+
+const TARGET_ADDED_P50_MS = 0.25;
+const TARGET_RPS_VS_PORTKEY = 5;
+const TARGET_TTFT_OVERHEAD_MS = 0.5;
+
+const MODEL = "gpt-4o-mini";
+const PROVIDER_KEY = "sk-bench-0123456789abcdefghij";
+const EMAIL = "bench@example.com";
+const CHAT = { messages: [{ role: "user", content: "Say hello" }], max_tokens: 16 };
+const STREAM = { stream: true, stream_options: { include_usage: true } };
+
+/** A way to reach the mock: straight, through a hub, or through Portkey. */
+interface Target {
+  label: string;
+  /** The chat completions URL; `/ttft<ms>` is spliced in for a delayed stream. */
+  url(delayMs?: number): string;
+  model: string;
+  headers(delayMs?: number): Record<string, string>;
+  /** The process whose CPU time is charged to this target (the gateway; the mock for the direct path). */
+  pid: number;
+}
+
+interface WrkResult {
+  requests: number;
+  durationUs: number;
+  non2xx: number;
+  socketErrors: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  /** CPU time the target's process used during the run, in microseconds. */
+  cpuUs: number;
+}
+
+const WRK_SCRIPT = `-- Written by scripts/bench/gateway.ts: a POST with the body and headers from the environment.
+wrk.method = "POST"
+wrk.body = os.getenv("BENCH_BODY")
+wrk.headers["Content-Type"] = "application/json"
+for line in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^\\n]+") do
+  local k, v = line:match("^([^:]+):%s*(.*)$")
+  if k then wrk.headers[k] = v end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('BENCH {"requests":%d,"durationUs":%d,"non2xx":%d,"socketErrors":%d,"p50":%d,"p90":%d,"p99":%d,"mean":%.2f}\\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean))
+end
+`;
+
+/** Runs a command to completion with a deadline; returns its stdout, or throws with its stderr. */
+function runChecked(argv: string[], options: { cwd: string; env: Record<string, string>; timeoutMs?: number }) {
+  const result = Bun.spawnSync(argv, {
+    cwd: options.cwd,
+    env: options.env,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: options.timeoutMs ?? 60_000,
+    killSignal: "SIGKILL",
+  });
+  if (result.exitCode !== 0) {
+    throw new Error(`${argv.join(" ")} failed (${result.exitCode}): ${result.stderr.toString().trim()}`);
+  }
+  return result.stdout.toString().trim();
+}
+
+/** Makes sure `wrk` is on PATH, installing Debian's package when running as root. */
+function ensureWrk(): string {
+  const found = Bun.which("wrk");
+  if (found) return found;
+  if (process.getuid?.() !== 0) throw new Error("wrk is not installed: apt-get install -y wrk");
+  console.error("bench: installing wrk with apt-get");
+  const env = { ...(process.env as Record<string, string>), DEBIAN_FRONTEND: "noninteractive" };
+  const install = () =>
+    Bun.spawnSync(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], { env, timeout: 300_000 });
+  if (install().exitCode !== 0) {
+    runChecked(["apt-get", "update"], { cwd: ROOT, env, timeoutMs: 300_000 });
+    runChecked(["apt-get", "install", "-y", "--no-install-recommends", "wrk"], { cwd: ROOT, env, timeoutMs: 300_000 });
+  }
+  const installed = Bun.which("wrk");
+  if (!installed) throw new Error("wrk is still missing after apt-get install");
+  return installed;
+}
+
+/** Every copy of @hono/node-server under the peer's install, with its version. */
+function honoNodeServerVersions(): string[] {
+  const versions: string[] = [];
+  for (const file of new Bun.Glob("**/@hono/node-server/package.json").scanSync({ cwd: PORTKEY_DIR })) {
+    versions.push(JSON.parse(readFileSync(join(PORTKEY_DIR, file), "utf8")).version);
+  }
+  return versions;
+}
+
+/** Installs Portkey's gateway outside the project's dependencies (in git-ignored .bench/), unless it is there. */
+function ensurePortkey(): string {
+  const entry = join(PORTKEY_DIR, "node_modules", "@portkey-ai", "gateway", "build", "start-server.js");
+  const manifest = join(PORTKEY_DIR, "node_modules", "@portkey-ai", "gateway", "package.json");
+  const installed =
+    existsSync(entry) &&
+    JSON.parse(readFileSync(manifest, "utf8")).version === PORTKEY_VERSION &&
+    honoNodeServerVersions().every((v) => v === HONO_NODE_SERVER_VERSION);
+  if (!installed) {
+    console.error(`bench: installing @portkey-ai/gateway@${PORTKEY_VERSION} into ${PORTKEY_DIR}`);
+    mkdirSync(PORTKEY_DIR, { recursive: true });
+    // @hono/node-ws asks for a newer @hono/node-server, which npm would nest under the gateway; the gateway's
+    // streaming then fails ("TypeError: immutable"), so the override pins every copy to the version that works.
+    writeFileSync(
+      join(PORTKEY_DIR, "package.json"),
+      `${JSON.stringify({ private: true, overrides: { "@hono/node-server": HONO_NODE_SERVER_VERSION } })}\n`,
+    );
+    runChecked(
+      [
+        "npm",
+        "install",
+        "--no-save",
+        "--no-package-lock",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        PORTKEY_DIR,
+        `@portkey-ai/gateway@${PORTKEY_VERSION}`,
+        `@hono/node-server@${HONO_NODE_SERVER_VERSION}`,
+      ],
+      { cwd: ROOT, env: process.env as Record<string, string>, timeoutMs: 300_000 },
+    );
+    const versions = honoNodeServerVersions();
+    if (!existsSync(entry) || versions.some((v) => v !== HONO_NODE_SERVER_VERSION)) {
+      throw new Error(`the Portkey install is incomplete (@hono/node-server copies: ${versions.join(", ")})`);
+    }
+  }
+  return entry;
+}
+
+/** A free loopback port, for a server that must be told its port. */
+function freePort(): number {
+  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(
+  Bun.spawnSync(["getconf", "CLK_TCK"], { stdout: "pipe" }).stdout.toString().trim() || 100,
+);
+
+/** User plus system CPU time of a process (all its threads) so far, in microseconds. */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // After the command name: field 14 (utime) and 15 (stime) of proc(5) are at 11 and 12 here.
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * Seeds a fresh data dir for one hub: provider `openai` at the mock, a priced model, a user with credits and a hub
+ * key (returned); plus, per first-token delay, a provider `ttft<ms>` at the mock's delayed path with the same model.
+ */
+function seedHub(dataDir: string, mockPath: (delayMs?: number) => string, env: Record<string, string>): string {
+  const admin = (...args: string[]) =>
+    runChecked([BINARY, "admin", ...args, "--data-dir", dataDir], { cwd: dataDir, env });
+  const rates = ["--input-rate", "0.00000015", "--output-rate", "0.0000006", "--max-output-tokens", "1024"];
+  for (const delayMs of [0, ...TTFT_PLANS.map((plan) => plan.delayMs).filter((d) => d > 0)]) {
+    const provider = hubProvider(delayMs);
+    admin(
+      "provider",
+      "set",
+      "--name",
+      provider,
+      "--type",
+      "openai",
+      "--base-url",
+      mockPath(delayMs),
+      "--api-key",
+      PROVIDER_KEY,
+    );
+    admin("model", "set", "--model", `${provider}/${MODEL}`, ...rates);
+  }
+  admin("user", "upsert", "--email", EMAIL, "--password", "bench-password-1");
+  admin("credits", "grant", "--email", EMAIL, "--amount", "1000000000", "--note", "benchmark");
+  return admin("key", "create", "--email", EMAIL, "--name", "bench");
+}
+
+/** The hub provider that reaches the mock with a given first-token delay (the hub routes by the model's prefix). */
+const hubProvider = (delayMs: number) => (delayMs ? `ttft${delayMs}` : "openai");
+
+function requestBody(target: Target, stream: boolean): string {
+  return JSON.stringify({ model: target.model, ...CHAT, ...(stream ? STREAM : {}) });
+}
+
+/** One non-streamed request: it must answer 200 with the mock's text; returns the response headers. */
+async function checkTarget(target: Target): Promise<Headers> {
+  const response = await fetch(target.url(), {
+    method: "POST",
+    headers: { "content-type": "application/json", ...target.headers() },
+    body: requestBody(target, false),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const text = await response.text();
+  if (response.status !== 200 || !text.includes("Hello from the fast mock.")) {
+    throw new Error(`${target.label}: ${target.url()} answered ${response.status}: ${text.slice(0, 300)}`);
+  }
+  return response.headers;
+}
+
+/** Runs wrk against a target for `seconds` at `connections`, charging the target's CPU time to the run. */
+async function runWrk(
+  wrk: string,
+  script: string,
+  target: Target,
+  connections: number,
+  seconds: number,
+): Promise<WrkResult> {
+  const headers = Object.entries(target.headers())
+    .map(([key, value]) => `${key}: ${value}`)
+    .join("\n");
+  const cpuBefore = cpuMicros(target.pid);
+  const proc = Bun.spawn(
+    [wrk, "-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", script, target.url()],
+    {
+      env: {
+        ...(process.env as Record<string, string>),
+        BENCH_BODY: requestBody(target, false),
+        BENCH_HEADERS: headers,
+      },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: (seconds + 30) * 1000,
+      killSignal: "SIGKILL",
+    },
+  );
+  track(proc);
+  const [code, out, err] = await Promise.all([
+    proc.exited,
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+  ]);
+  const cpuUs = cpuMicros(target.pid) - cpuBefore;
+  const line = /^BENCH (.+)$/m.exec(out)?.[1];
+  if (code !== 0 || !line) throw new Error(`wrk against ${target.label} failed (${code}): ${err.trim()} ${out.trim()}`);
+  const result = { ...(JSON.parse(line) as Omit<WrkResult, "cpuUs">), cpuUs };
+  if (result.non2xx > 0 || result.socketErrors > 0) {
+    throw new Error(`${target.label}: ${result.non2xx} non-2xx answers and ${result.socketErrors} socket errors`);
+  }
+  return result;
+}
+
+/** One streamed request: milliseconds to the first SSE data frame and to the end of the stream. */
+async function streamOnce(target: Target, delayMs: number): Promise<{ first: number; total: number }> {
+  const decoder = new TextDecoder();
+  const body = requestBody(target, true);
+  const headers = { "content-type": "application/json", ...target.headers(delayMs) };
+  const started = performance.now();
+  const response = await fetch(target.url(delayMs), {
+    method: "POST",
+    headers,
+    body,
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  if (response.status !== 200 || !response.body) throw new Error(`${target.label}: stream answered ${response.status}`);
+  let first = -1;
+  let text = "";
+  for await (const chunk of response.body) {
+    text += decoder.decode(chunk, { stream: true });
+    if (first < 0 && text.includes("data:")) first = performance.now() - started;
+  }
+  const total = performance.now() - started;
+  if (first < 0 || !text.includes('"Hello"') || !text.includes("data: [DONE]")) {
+    throw new Error(`${target.label}: incomplete stream: ${text.slice(0, 300)}`);
+  }
+  return { first, total };
+}
+
+/** Counts what a stopped hub wrote: call records (audit) and ledger captures (billing). */
+function countRecords(dataDir: string): { calls: number; captures: number } | undefined {
+  try {
+    const db = new Database(join(dataDir, "hub.db"), { readonly: true });
+    try {
+      const calls = (db.query("SELECT count(*) AS n FROM model_calls").get() as { n: number }).n;
+      const captures = (
+        db.query("SELECT count(*) AS n FROM ledger_entries WHERE kind = 'capture'").get() as { n: number }
+      ).n;
+      return { calls, captures };
+    } finally {
+      db.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+const ms = (us: number) => us / 1000;
+const signed = (value: number, decimals = 3) => `${value >= 0 ? "+" : "−"}${Math.abs(value).toFixed(decimals)}`;
+const verdict = (met: boolean) => (met ? "**met**" : "**not met**");
+
+/** Runs the measurements and renders the section. */
+export async function run(): Promise<string> {
+  const wrk = ensureWrk();
+  const wrkVersion = (Bun.spawnSync([wrk, "-v"], { stdout: "pipe", stderr: "pipe" }).stdout.toString() || "")
+    .split("\n")[0]!
+    .trim();
+  const portkeyEntry = ensurePortkey();
+  const node = Bun.which("node");
+  if (!node) throw new Error("node is needed to run the Portkey gateway");
+  const nodeVersion = runChecked([node, "--version"], { cwd: ROOT, env: process.env as Record<string, string> });
+
+  const work = makeTempDir("gateway");
+  const env = cleanEnv(work);
+  const script = join(work, "post.lua");
+  writeFileSync(script, WRK_SCRIPT);
+  const servers: StartedServer[] = [];
+  const hubDirs: string[] = [];
+
+  try {
+    const mock = await startServer([process.execPath, MOCK_SCRIPT], { cwd: work, env, probePath: "/healthz" });
+    servers.push(mock);
+    const mockUrl = `http://127.0.0.1:${mock.port}`;
+    const mockPath = (delayMs = 0) => `${mockUrl}${delayMs ? `/ttft${delayMs}` : ""}/v1`;
+
+    const direct: Target = {
+      label: "direct to the mock",
+      url: (delayMs) => `${mockPath(delayMs)}/chat/completions`,
+      model: MODEL,
+      headers: () => ({ authorization: `Bearer ${PROVIDER_KEY}` }),
+      pid: mock.proc.pid,
+    };
+
+    // Two hubs, each on its own fresh data dir: the default log level (one access-log line per request) and warn.
+    const hubVariants: { label: string; extraEnv: Record<string, string> }[] = [
+      { label: "aigne-hub, default log level (info)", extraEnv: {} },
+      { label: "aigne-hub, AIGNE_HUB_LOG_LEVEL=warn", extraEnv: { AIGNE_HUB_LOG_LEVEL: "warn" } },
+    ];
+    const hubs: Target[] = [];
+    for (const [index, variant] of hubVariants.entries()) {
+      const dataDir = join(work, `hub-${index}`);
+      mkdirSync(dataDir);
+      hubDirs.push(dataDir);
+      const hubEnv = cleanEnv(work, variant.extraEnv);
+      const key = seedHub(dataDir, mockPath, hubEnv);
+      const hub = await startServer([BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir], {
+        cwd: work,
+        env: hubEnv,
+        probePath: "/healthz",
+        logPath: join(work, `hub-${index}.log`),
+        timeoutMs: 20_000,
+      });
+      servers.push(hub);
+      const hubUrl = `http://127.0.0.1:${hub.port}/v1/chat/completions`;
+      hubs.push({
+        label: variant.label,
+        url: () => hubUrl,
+        model: `openai/${MODEL}`,
+        headers: () => ({ authorization: `Bearer ${key}` }),
+        pid: hub.proc.pid,
+      });
+    }
+
+    const portkeyPort = freePort();
+    const portkey = await startServer([node, portkeyEntry, `--port=${portkeyPort}`, "--headless"], {
+      cwd: PORTKEY_DIR,
+      env,
+      probePath: "/",
+      port: portkeyPort,
+      logPath: join(work, "portkey.log"),
+      timeoutMs: 30_000,
+    });
+    servers.push(portkey);
+    const portkeyTarget: Target = {
+      label: `Portkey gateway ${PORTKEY_VERSION} (Node ${nodeVersion})`,
+      url: () => `http://127.0.0.1:${portkeyPort}/v1/chat/completions`,
+      model: MODEL,
+      headers: (delayMs) => ({
+        authorization: `Bearer ${PROVIDER_KEY}`,
+        "x-portkey-provider": "openai",
+        "x-portkey-custom-host": mockPath(delayMs),
+      }),
+      pid: portkey.proc.pid,
+    };
+
+    const [hubInfo, hubWarn] = hubs as [Target, Target];
+    const targets = [direct, hubInfo, hubWarn, portkeyTarget];
+    let billedHeader = "";
+    for (const target of targets) {
+      const headers = await checkTarget(target);
+      if (target === hubInfo) billedHeader = headers.get("x-aigne-hub-credits") ?? "";
+    }
+
+    // Warm-up: every target's JIT and connection pools, at full load, unmeasured.
+    for (const target of targets) await runWrk(wrk, script, target, CONNECTIONS, WARMUP_SECONDS);
+
+    const single = new Map<Target, WrkResult[]>(targets.map((t) => [t, []]));
+    const loaded = new Map<Target, WrkResult[]>(targets.map((t) => [t, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      console.error(`bench: gateway round ${round + 1}/${ROUNDS}`);
+      for (const target of targets) single.get(target)!.push(await runWrk(wrk, script, target, 1, ROUND_SECONDS));
+      for (const target of targets) {
+        loaded.get(target)!.push(await runWrk(wrk, script, target, CONNECTIONS, ROUND_SECONDS));
+      }
+    }
+
+    // Streaming: one request at a time, the targets interleaved so drift hits them alike.
+    const streamTargets = [direct, hubInfo, hubWarn, portkeyTarget];
+    const ttft = new Map<string, { first: number[]; total: number[] }>();
+    for (const plan of TTFT_PLANS) {
+      console.error(`bench: gateway streaming, upstream first-token delay ${plan.delayMs} ms`);
+      for (const target of streamTargets) ttft.set(`${plan.delayMs}:${target.label}`, { first: [], total: [] });
+      const routed = (target: Target): Target =>
+        hubs.includes(target) ? { ...target, model: `${hubProvider(plan.delayMs)}/${MODEL}` } : target;
+      // A few unmeasured streams first, so every path has a warm connection.
+      for (const target of streamTargets) for (let i = 0; i < 5; i++) await streamOnce(routed(target), plan.delayMs);
+      for (let i = 0; i < plan.requests; i++) {
+        for (const target of streamTargets) {
+          const sample = await streamOnce(routed(target), plan.delayMs);
+          const entry = ttft.get(`${plan.delayMs}:${target.label}`)!;
+          entry.first.push(sample.first);
+          entry.total.push(sample.total);
+        }
+      }
+    }
+
+    // Stop the hubs (SIGTERM flushes the buffered call records), then count what they recorded.
+    const hubSent = hubs.map((hub) => [...single.get(hub)!, ...loaded.get(hub)!].reduce((n, r) => n + r.requests, 0));
+    for (const server of servers) await stopServer(server.proc);
+    servers.length = 0;
+    const records = hubDirs.map(countRecords);
+
+    return render({
+      targets,
+      direct,
+      hubInfo,
+      hubWarn,
+      portkey: portkeyTarget,
+      single,
+      loaded,
+      ttft,
+      streamTargets,
+      billedHeader,
+      records,
+      hubSent,
+      wrkVersion,
+    });
+  } finally {
+    for (const server of servers) await stopServer(server.proc);
+    removeTempDir(work);
+  }
+}
+
+interface Measured {
+  targets: Target[];
+  direct: Target;
+  hubInfo: Target;
+  hubWarn: Target;
+  portkey: Target;
+  single: Map<Target, WrkResult[]>;
+  loaded: Map<Target, WrkResult[]>;
+  ttft: Map<string, { first: number[]; total: number[] }>;
+  streamTargets: Target[];
+  billedHeader: string;
+  records: ({ calls: number; captures: number } | undefined)[];
+  hubSent: number[];
+  wrkVersion: string;
+}
+
+/** Median over rounds of one wrk statistic, in milliseconds. */
+const roundMedian = (runs: WrkResult[], pick: (r: WrkResult) => number) => ms(median(runs.map(pick)));
+/** Requests per second over all rounds together. */
+const rps = (runs: WrkResult[]) =>
+  runs.reduce((n, r) => n + r.requests, 0) / (runs.reduce((n, r) => n + r.durationUs, 0) / 1_000_000);
+/** CPU microseconds of the target's process per request over all rounds. */
+const cpuPerRequest = (runs: WrkResult[]) =>
+  runs.reduce((n, r) => n + r.cpuUs, 0) / runs.reduce((n, r) => n + r.requests, 0);
+
+function render(m: Measured): string {
+  const { direct, hubInfo, hubWarn, portkey, single, loaded, ttft } = m;
+  const p50 = (t: Target) => roundMedian(single.get(t)!, (r) => r.p50);
+  const p99 = (t: Target) => roundMedian(single.get(t)!, (r) => r.p99);
+  const rowsSingle = m.targets
+    .map((t) => {
+      const runs = single.get(t)!;
+      const added = t === direct ? "—" : `${signed(p50(t) - p50(direct))} / ${signed(p99(t) - p99(direct))}`;
+      return `| ${t.label} | ${fixed(rps(runs), 0)} | ${fixed(p50(t), 3)} | ${fixed(
+        roundMedian(runs, (r) => r.p90),
+        3,
+      )} | ${fixed(p99(t), 3)} | ${added} |`;
+    })
+    .join("\n");
+
+  const loadedRps = (t: Target) => rps(loaded.get(t)!);
+  const rowsLoaded = m.targets
+    .map((t) => {
+      const runs = loaded.get(t)!;
+      const vsDirect = t === direct ? "—" : `${fixed(loadedRps(t) / loadedRps(direct), 3)}×`;
+      const vsPortkey = t === portkey ? "—" : `${fixed(loadedRps(t) / loadedRps(portkey), 2)}×`;
+      return `| ${t.label} | ${fixed(loadedRps(t), 0)} | ${vsDirect} | ${vsPortkey} | ${fixed(
+        roundMedian(runs, (r) => r.p50),
+        2,
+      )} | ${fixed(
+        roundMedian(runs, (r) => r.p99),
+        2,
+      )} | ${fixed(cpuPerRequest(runs), 0)} |`;
+    })
+    .join("\n");
+
+  const ttftOf = (delayMs: number, t: Target) => ttft.get(`${delayMs}:${t.label}`)!;
+  const rowsTtft = TTFT_PLANS.flatMap((plan) =>
+    m.streamTargets.map((t) => {
+      const s = ttftOf(plan.delayMs, t);
+      const base = ttftOf(plan.delayMs, direct);
+      const over =
+        t === direct
+          ? "—"
+          : `${signed(median(s.first) - median(base.first))} / ${signed(percentile(s.first, 99) - percentile(base.first, 99))}`;
+      return `| ${plan.delayMs} ms | ${t.label} | ${s.first.length} | ${fixed(median(s.first), 3)} | ${fixed(percentile(s.first, 99), 3)} | ${over} | ${fixed(median(s.total), 3)} |`;
+    }),
+  ).join("\n");
+
+  // With a delayed first token, a gateway that forwards as it reads shows its first chunk before the upstream's last.
+  const delayed = TTFT_PLANS.find((plan) => plan.delayMs > 0);
+  const buffering = delayed
+    ? m.streamTargets
+        .filter((t) => t !== direct)
+        .map((t) => {
+          const firstAt = median(ttftOf(delayed.delayMs, t).first);
+          const upstreamEnd = median(ttftOf(delayed.delayMs, direct).total);
+          return `${t.label}: ${fixed(firstAt, 1)} ms, ${firstAt < upstreamEnd ? "before" : "**after**"} the direct stream's end (${fixed(upstreamEnd, 1)} ms)`;
+        })
+        .join("; ")
+    : "";
+
+  const addedInfo = p50(hubInfo) - p50(direct);
+  const addedWarn = p50(hubWarn) - p50(direct);
+  const addedPortkey = p50(portkey) - p50(direct);
+  const ratioInfo = loadedRps(hubInfo) / loadedRps(portkey);
+  const ratioWarn = loadedRps(hubWarn) / loadedRps(portkey);
+  const ttftOver = (delayMs: number, t: Target) =>
+    median(ttftOf(delayMs, t).first) - median(ttftOf(delayMs, direct).first);
+  const ttftRows = TTFT_PLANS.map(
+    (plan) =>
+      `| first streamed chunk ≤ ${TARGET_TTFT_OVERHEAD_MS} ms after the upstream's (median, upstream first token after ${plan.delayMs} ms) | ${signed(ttftOver(plan.delayMs, hubInfo))} ms (warn: ${signed(ttftOver(plan.delayMs, hubWarn))} ms; Portkey ${signed(ttftOver(plan.delayMs, portkey))} ms) | ${verdict(ttftOver(plan.delayMs, hubInfo) <= TARGET_TTFT_OVERHEAD_MS)} |`,
+  ).join("\n");
+
+  const recordLines = m.records
+    .map((r, i) => {
+      const hub = i === 0 ? hubInfo : hubWarn;
+      return r
+        ? `${hub.label}: ${r.calls} call records and ${r.captures} credit captures written for ${m.hubSent[i]} requests wrk counted (plus the streamed and warm-up ones)`
+        : `${hub.label}: its database could not be read after the run`;
+    })
+    .join("; ");
+
+  return `## ${name}
+
+**Method.** A lean mock upstream (\`scripts/bench/fast-upstream.ts\`, a \`Bun.serve\` on 127.0.0.1 answering
+\`POST /v1/chat/completions\` from pre-built bytes) is called three ways in the same run: **directly**, through
+**aigne-hub** (\`dist/aigne-hub serve\` on a fresh data dir: provider \`openai\` at the mock, a priced model, a user
+with granted credits and a hub key, so every request authenticates the key, places a credit hold, settles it and
+writes a call record — the audit — with credits on, the default) and through **Portkey's gateway**
+${PORTKEY_VERSION} (\`node build/start-server.js --headless\`, installed in the git-ignored \`.bench/portkey\` with
+\`@hono/node-server\` pinned to ${HONO_NODE_SERVER_VERSION}; it proxies to the same mock via
+\`x-portkey-provider: openai\` and \`x-portkey-custom-host\`, and has no auth, billing or audit). The hub runs twice,
+on two data dirs: at the default log level (info: one JSON access-log line per request to stderr, here a file) and
+with \`AIGNE_HUB_LOG_LEVEL=warn\`. Load comes from \`wrk\` (${m.wrkVersion.replace(/ Copyright.*/, "")}), one thread,
+a ${CHAT.max_tokens}-token non-streamed chat request with its headers from a Lua script. After ${WARMUP_SECONDS} s of
+unmeasured warm-up per target, ${ROUNDS} rounds each run every target for ${ROUND_SECONDS} s at one connection and
+then ${ROUND_SECONDS} s at ${CONNECTIONS} connections; latencies are the median over the rounds of wrk's per-run
+percentiles, requests/s are over all rounds. *Added latency* = through the gateway − direct, at the same
+percentile. Every response must be a 2xx (wrk's non-2xx and socket error counts are checked). CPU µs/request is the
+gateway process's user + system time (/proc) during the ${CONNECTIONS}-connection runs divided by the requests
+(the mock's own, for the direct row). Streaming: a Bun \`fetch\` client in the runner sends streamed requests one at
+a time, interleaving the targets, and times from just before \`fetch\` to the first body chunk that holds an SSE
+\`data:\` frame (the mock's first frame already carries content; the hub sends nothing before the first upstream
+token) and to the end of the stream. Either the whole mock stream is one write at once (0 ms), or its first frame
+comes after 20 ms and the rest 20 ms later, so a gateway that buffered would show +20 ms. This is a 2-core machine:
+wrk, the gateway and the mock share the two cores (the direct path has one process fewer), all on loopback.
+
+Billing and audit were on: the hub's check response carried \`x-aigne-hub-credits: ${m.billedHeader || "(missing!)"}\`;
+${recordLines}.
+
+**One connection** (latency in ms; added = p50 / p99 minus the direct path's):
+
+| path | req/s | p50 | p90 | p99 | added p50 / p99 |
+|---|---:|---:|---:|---:|---:|
+${rowsSingle}
+
+**${CONNECTIONS} connections:**
+
+| path | req/s | vs direct | vs Portkey | p50 ms | p99 ms | gateway CPU µs/request |
+|---|---:|---:|---:|---:|---:|---:|
+${rowsLoaded}
+
+**Streaming, one connection** (time to the first SSE data frame, ms; overhead = median / p99 minus direct's):
+
+| upstream first token | path | n | median | p99 | overhead median / p99 | whole stream, median |
+|---|---|---:|---:|---:|---:|---:|
+${rowsTtft}
+${delayed ? `\nFirst chunk with the upstream's first token after ${delayed.delayMs} ms (median) — ${buffering}.\n` : ""}
+| target (issue 4) | measured | |
+|---|---:|---|
+| p50 added latency at one connection < ${TARGET_ADDED_P50_MS} ms, default log level | ${signed(addedInfo)} ms (Portkey ${signed(addedPortkey)} ms) | ${verdict(addedInfo < TARGET_ADDED_P50_MS)} |
+| … with \`AIGNE_HUB_LOG_LEVEL=warn\` | ${signed(addedWarn)} ms | ${verdict(addedWarn < TARGET_ADDED_P50_MS)} |
+| at ${CONNECTIONS} connections ≥ ${TARGET_RPS_VS_PORTKEY}× Portkey's requests/s, default log level | ${fixed(ratioInfo, 2)}× (${fixed(loadedRps(hubInfo), 0)} vs ${fixed(loadedRps(portkey), 0)} req/s) | ${verdict(ratioInfo >= TARGET_RPS_VS_PORTKEY)} |
+| … with \`AIGNE_HUB_LOG_LEVEL=warn\` | ${fixed(ratioWarn, 2)}× | ${verdict(ratioWarn >= TARGET_RPS_VS_PORTKEY)} |
+${ttftRows}
+`;
+}
