@@ -126,3 +126,197 @@ export function decodeAccessKeyToken(token: string): string | undefined {
   if (!/^[A-Za-z0-9_-]{1,512}$/.test(token)) return undefined;
   return Buffer.from(token, "base64url").toString("utf8");
 }
+
+/** A hub key's limits in the account and admin APIs; null means no limit. Budgets are decimal credits. */
+export interface HubKeyLimits {
+  rpm: number | null;
+  tpm: number | null;
+  dailyBudget: string | null;
+  monthlyBudget: string | null;
+}
+
+/** A hub key as `GET /api/keys` lists it: the hint only, never the key. */
+export interface HubKeyView {
+  id: string;
+  name: string;
+  hint: string;
+  source: "admin" | "web" | "cli";
+  createdAt: string | null;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  limits: HubKeyLimits;
+}
+
+/** `POST /api/keys`: the new key, which is never shown again, and its record. */
+export interface IssuedHubKey {
+  key: string;
+  record: HubKeyView;
+}
+
+/** A credit account in decimal credits; `balance` is what is available (holds already taken off). */
+export interface CreditAccountView {
+  balance: string;
+  total: string;
+  grantCount: number;
+  pendingCredit: string;
+}
+
+/** `GET /api/credits`: the caller's account, where to top up, and whether card checkout is configured. */
+export interface CreditsOverview {
+  enableCredit: boolean;
+  account: CreditAccountView;
+  paymentLink: string;
+  cardTopUp: boolean;
+}
+
+/** `POST /api/credits/redeem`: what the code was worth and the account after it. */
+export interface RedeemResult {
+  redeemed: string;
+  account: CreditAccountView;
+}
+
+/** `POST /api/credits/checkout`: the Stripe page to send the visitor to. */
+export interface CheckoutSession {
+  url: string;
+  id: string;
+}
+
+/** One user's usage of one model on one UTC day; cost in decimal credits. */
+export interface UsageDayView {
+  day: string;
+  model: string;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cost: string;
+}
+
+/** `GET /api/usage?days=`: daily usage per model since `since` (a UTC date). */
+export interface UsageReport {
+  since: string;
+  usage: UsageDayView[];
+}
+
+/** One model call as `GET /api/calls` and `GET /api/admin/calls` render it. */
+export interface CallView {
+  id: string;
+  requestId: string;
+  createdAt: string;
+  userId: string;
+  keyId: string | null;
+  appId: string | null;
+  surface: string;
+  type: "chat" | "embedding" | "image";
+  requestedModel: string;
+  model: string | null;
+  credentialId: string | null;
+  status: "success" | "failed" | "cancelled";
+  stream: boolean;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  estimated: boolean;
+  cost: string;
+  latencyMs: number;
+  ttftMs: number | null;
+  errorType: string | null;
+  errorMessage: string | null;
+  attempts: { provider: string; credentialId: string | null; status: number | null; outcome: string; ms: number }[];
+}
+
+/** One entry of `GET /api/ai/models`; rates are decimal credits per token. */
+export interface AiModelInfo {
+  model: string;
+  type: string;
+  provider: string;
+  input_credits_per_token: string;
+  output_credits_per_token: string;
+  modelMetadata: Record<string, unknown>;
+  providerDisplayName: string;
+  status: { available: boolean };
+}
+
+/** A provider credential as operators see it: its hint, weight and health. */
+export interface CredentialView {
+  id: string;
+  hint: string;
+  weight: number;
+  enabled: boolean;
+  status: "active" | "cooling" | "invalid" | "disabled";
+  invalidReason: string | null;
+  cooldownUntil: string | null;
+  requests: number;
+  errors: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  lastUsedAt: string | null;
+  createdAt: string | null;
+}
+
+/** `GET /api/admin/providers`: one provider with its credentials. */
+export interface ProviderView {
+  id: string;
+  name: string;
+  type: "openai" | "openai-compatible" | "anthropic" | "gemini";
+  baseUrl: string;
+  enabled: boolean;
+  credentials: CredentialView[];
+}
+
+/** `POST /api/admin/credentials/:id/test`: whether the credential answered a cheap authenticated call. */
+export interface CredentialTestResult {
+  ok: boolean;
+  latencyMs: number;
+  /** Why it failed, safe to show. */
+  message?: string;
+}
+
+/** A priced model as `GET /api/admin/models` lists it; rates are decimal credits per token. */
+export interface ModelView {
+  id: string;
+  type: "chat" | "embedding" | "image";
+  inputRate: string;
+  outputRate: string;
+  cachedInputRate: string | null;
+  maxOutputTokens: number | null;
+  fallbackModel: string | null;
+  enabled: boolean;
+  updatedAt: string | null;
+}
+
+/** `GET /api/admin/models`: the models and the aliases that point at them. */
+export interface ModelCatalogView {
+  models: ModelView[];
+  aliases: { alias: string; target: string }[];
+}
+
+/** A user in the admin user list, with the credit account. */
+export interface AdminUserView extends PublicUser {
+  credits: CreditAccountView;
+}
+
+/** A credit ledger entry; amounts in decimal credits. */
+export interface LedgerEntryView {
+  id: string;
+  kind: "grant" | "hold" | "capture" | "release" | "refund" | "adjustment";
+  delta: string;
+  amount: string;
+  balanceAfter: string;
+  reference: string | null;
+  keyId: string | null;
+  note: string | null;
+  createdAt: string;
+}
+
+/** `GET|PATCH /api/admin/settings`: billing switches, and the call retention the environment fixes. */
+export interface HubSettingsView {
+  enabled: boolean;
+  paymentLink: string | null;
+  lenient: boolean;
+  /** Set when AIGNE_HUB_CREDITS pins billing on or off, which the setting then cannot change. */
+  creditsOverride: boolean | null;
+  retention: { days: number; rows: number };
+}

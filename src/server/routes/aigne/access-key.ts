@@ -35,7 +35,15 @@ function mountPointOf(publicUrl: string | undefined): string {
 }
 
 /** Discovery, the session API of `aigne hub connect` (aigne-hub-wire.md §2–3) and the approval page's JSON calls. */
-export const accessKeyRoutes = ({ accessKeys, accounts, auth, requests, config, clientAddress, publicBaseUrl }: AppDeps) => {
+export const accessKeyRoutes = ({
+  accessKeys,
+  accounts,
+  auth,
+  requests,
+  config,
+  clientAddress,
+  publicBaseUrl,
+}: AppDeps) => {
   const mountPoint = mountPointOf(config.publicUrl);
   const discovery = (request: Request): BlockletDiscovery => ({
     appName: "AIGNE Hub",

@@ -44,7 +44,7 @@ export const aigneRoutes = (deps: AppDeps) => {
         enableCredit: mode.enabled,
         creditBalance: mode.enabled ? describeAccount(await credits.account(user.id)) : null,
         paymentLink: mode.enabled ? (mode.paymentLink ?? defaultPaymentLink(base)) : null,
-        profileLink: `${base}/ui/`,
+        profileLink: `${base}/ui/account`,
       };
     })
     .get("/api/ai/models", async ({ query }) => {
