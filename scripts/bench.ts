@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
+import * as agents from "./bench/agents";
 import * as gateway from "./bench/gateway";
 import * as startup from "./bench/startup";
 
@@ -16,7 +17,7 @@ interface Benchmark {
 }
 
 /** Every benchmark, by the short name `--only` takes, in the order the page lists them. */
-const benchmarks: Record<string, Benchmark> = { startup, gateway };
+const benchmarks: Record<string, Benchmark> = { startup, gateway, agents };
 
 const ROOT = join(import.meta.dir, "..");
 const BINARY = join(ROOT, "dist", "aigne-hub");

@@ -46,6 +46,8 @@ export interface ServerConfig {
   readonly callRetentionMs: number;
   /** At most this many call records are kept. */
   readonly callRetentionRows: number;
+  /** Proxies (CIDRs) whose X-Forwarded-For names the real client; none by default. */
+  readonly trustedProxies: string[];
   /** Stripe Checkout top-ups; off unless a secret key is set. */
   readonly stripe?: {
     readonly secretKey: string;
@@ -171,6 +173,21 @@ function parseUrl(value: string, source: string): string {
   }
 }
 
+/** Parses AIGNE_HUB_TRUSTED_PROXIES: comma-separated IPv4/IPv6 addresses or CIDRs. */
+function parseCidrs(value: string | undefined): string[] {
+  const entries = (value ?? "").split(",").map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const [address = "", prefix] = entry.split("/");
+    const v4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(address) && address.split(".").every((octet) => Number(octet) <= 255);
+    const v6 = /^[0-9a-f:.]+$/i.test(address) && address.includes(":");
+    const bits = prefix === undefined ? 0 : Number(prefix);
+    if ((!v4 && !v6) || !/^\d*$/.test(prefix ?? "") || bits > (v4 ? 32 : 128)) {
+      throw new UsageError(`invalid AIGNE_HUB_TRUSTED_PROXIES entry "${entry}": expected an IP address or CIDR`);
+    }
+  }
+  return entries;
+}
+
 function parseSwitch(value: string | undefined, source: string): boolean | undefined {
   if (value === undefined) return undefined;
   if (/^(on|true|1|yes)$/i.test(value)) return true;
@@ -251,6 +268,7 @@ export function resolveServerConfig(flags: ParsedFlags, env: Environment, cwd: s
       numberSetting(env, "CREDENTIAL_PROBE_SECONDS", undefined, 300, { integer: false, min: 0 }) * 1000,
     callRetentionMs: numberSetting(env, "CALL_RETENTION_DAYS", undefined, 90, { integer: false, min: 0 }) * 86_400_000,
     callRetentionRows: numberSetting(env, "CALL_RETENTION_ROWS", undefined, 1_000_000, { integer: true, min: 1 }),
+    trustedProxies: parseCidrs(env.AIGNE_HUB_TRUSTED_PROXIES),
     stripe: env.AIGNE_HUB_STRIPE_SECRET_KEY
       ? {
           secretKey: env.AIGNE_HUB_STRIPE_SECRET_KEY,
@@ -311,5 +329,23 @@ export function loadClientConfig(): ClientConfig {
     port: portValue ? parsePort(portValue, "AIGNE_HUB_PORT") : 8090,
     isTTY: Boolean(process.stdin.isTTY),
     cwd,
+  });
+}
+
+/** What `aigne-hub agent …` needs beyond the client configuration. */
+export interface AgentConfig extends ClientConfig {
+  /** AIGNE_HUB_AGENT_KEY (alias AIHUB_AGENT_API_KEY, the MVP connector's name): the agent key. */
+  readonly agentKey?: string;
+  /** The environment handed to an `--exec` command, so it sees what the agent sees. */
+  readonly childEnv: Environment;
+}
+
+/** Resolves the agent runner's configuration from the environment. */
+export function loadAgentConfig(): AgentConfig {
+  const { env } = processState();
+  return Object.freeze({
+    ...loadClientConfig(),
+    agentKey: env.AIGNE_HUB_AGENT_KEY || env.AIHUB_AGENT_API_KEY || undefined,
+    childEnv: env,
   });
 }

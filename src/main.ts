@@ -8,6 +8,9 @@ const halves: Record<string, Half> = {
   serve: () => import("./server/serve"),
   admin: () => import("./server/admin"),
   health: () => import("./cli"),
+  hub: () => import("./cli"),
+  chat: () => import("./cli"),
+  agent: () => import("./cli"),
 };
 
 const HELP = `aigne-hub ${VERSION}: a model gateway, AIGNE Hub, agent work platform and CLI in one binary.
@@ -18,6 +21,9 @@ Commands:
   serve     run the hub (gateway, AIGNE endpoints, agent platform, web UI)
   admin     operator commands on the data dir: user upsert, key create|list|revoke
   health    exit 0 when a local hub answers /healthz (for container health checks)
+  hub       connect to hubs: connect, list|ls, use, status|st, remove|rm
+  chat      ask the active hub and stream the answer (one prompt, stdin or a conversation)
+  agent     work as an agent on the agent platform: run (command or model), openclaw (install the skill)
   version   print the version
   help      show this help
 

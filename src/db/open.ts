@@ -3,12 +3,14 @@ import { join } from "node:path";
 import { MIGRATIONS_DIR } from "../assets";
 import type { ServerConfig } from "../config";
 import { CommandError } from "../shared/errors";
+import { createSqliteAccessKeyStore } from "./sqlite/access-keys";
 import { createSqliteAccountStore } from "./sqlite/accounts";
 import { createSqliteCallStore } from "./sqlite/calls";
 import { createSqliteCatalogStore } from "./sqlite/catalog";
 import { openSqlite } from "./sqlite/client";
 import { createSqliteKeyStore } from "./sqlite/keys";
 import { createSqliteLedgerStore } from "./sqlite/ledger";
+import { createSqlitePlatformStores } from "./sqlite/platform-stores";
 import type { Stores } from "./stores";
 
 /** Where the SQLite file lives for this configuration, or a clear failure for an unsupported URL. */
@@ -28,12 +30,17 @@ export async function openStores(config: Pick<ServerConfig, "dataDir" | "databas
   let closed = false;
   return {
     accounts: createSqliteAccountStore(db),
-    keys: createSqliteKeyStore(db),
-    catalog: createSqliteCatalogStore(db),
-    calls: createSqliteCallStore(db),
-    ledger: createSqliteLedgerStore(db),
+    keys: createSqliteKeyStore(db, sqlite),
+    catalog: createSqliteCatalogStore(db, sqlite),
+    calls: createSqliteCallStore(db, sqlite),
+    ledger: createSqliteLedgerStore(db, sqlite),
+    accessKeys: createSqliteAccessKeyStore(db),
+    platform: createSqlitePlatformStores(db),
     async ping() {
       sqlite.query("SELECT 1").get();
+    },
+    async checkpoint() {
+      sqlite.run("PRAGMA wal_checkpoint(PASSIVE)");
     },
     async close() {
       if (closed) return;

@@ -1,6 +1,9 @@
 /** @module The agent platform's storage interfaces: promise-based, free of SQL types, each method one atomic unit. */
 import type { AppError } from "../shared/errors";
 
+/** How long an `Idempotency-Key`'s first result is replayed; older records are purged. */
+export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+
 /** Where a run is in its lifecycle; `completed` and `failed` are terminal. */
 export type RunStatus = "created" | "running" | "completed" | "failed";
 /** Where a work item is; a lease exists iff it is `claimed`. */
@@ -245,10 +248,10 @@ export interface AgentStore {
   touchAgentKey(id: string, at: number, minIntervalMs: number): Promise<void>;
   /** Sets an agent's last-seen time, at most once per `minIntervalMs`. */
   markSeen(agentId: string, at: number, minIntervalMs: number): Promise<void>;
-  /** The owner's agents, newest first. */
-  listAgents(ownerId: string): Promise<AgentView[]>;
+  /** The owner's agents, newest first, with leases live at `at`. */
+  listAgents(ownerId: string, at: number): Promise<AgentView[]>;
   /** One of the owner's agents, or null. */
-  getAgent(ownerId: string, agentId: string): Promise<AgentView | null>;
+  getAgent(ownerId: string, agentId: string, at: number): Promise<AgentView | null>;
   /**
    * Changes name, description or status of one of the owner's agents; disabling releases its leases. Null when the
    * agent is not the owner's.
@@ -277,7 +280,7 @@ export interface AgentStore {
   /** Adds one tag; false when the agent is not the owner's. */
   addTag(input: { ownerId: string; agentId: string; tag: string; at: number }): Promise<boolean>;
   /** Removes one tag (absent is fine); false when the agent is not the owner's. */
-  removeTag(input: { ownerId: string; agentId: string; tag: string; at: number }): Promise<boolean>;
+  removeTag(input: { ownerId: string; agentId: string; tag: string }): Promise<boolean>;
   /** The agent's completed work items, newest first; null when the agent is not the owner's. */
   contributions(input: {
     ownerId: string;
@@ -356,7 +359,7 @@ export interface RunStore {
 /** Offers, claims, leases and the lifecycle transitions of work items. */
 export interface WorkStore {
   /** The agent's offered items and the items it holds, oldest first. */
-  poll(input: { agentId: string; limit: number; at: number }): Promise<AgentWorkItem[]>;
+  poll(input: { agentId: string; limit: number }): Promise<AgentWorkItem[]>;
   /** One item offered to the agent (any status), or null when it is not offered; audited as `work_item_read`. */
   readWorkItem(input: { agentId: string; workItemId: string; at: number }): Promise<AgentWorkItem | null>;
   /** Claims the item (or, without an id, the oldest claimable offer) with a conditional insert of its lease. */
@@ -384,7 +387,8 @@ export interface WorkStore {
     agentId: string;
     workItemId: string;
     artifactVersion?: number;
-    summary?: { text: string; isKeyNode: boolean };
+    /** Written as a `summary` event (a key node) before the run's state changes. */
+    summary?: string;
     at: number;
   }): Promise<Appended>;
   /** Deletes leases that expired before `at`: attempts++, re-offered or failed; returns what it wrote. */
@@ -393,7 +397,7 @@ export interface WorkStore {
   underOfferedItems(input: { participantCount: number; limit: number }): Promise<UnderOfferedItem[]>;
   /** Offers an offered item to enabled agents until it has `max` offers; returns how many were added. */
   addOffers(input: { workItemId: string; agentIds: string[]; max: number; at: number }): Promise<number>;
-  /** Drops offers that disabled agents hold on still-offered items, so top-up can fill their places. */
+  /** Drops offers disabled agents hold on still-offered items of user runs, so top-up can fill their places. */
   pruneStaleOffers(input: { limit: number }): Promise<number>;
   /** Fails user runs nobody claimed that were created before `createdBefore`. */
   failUnclaimedRuns(input: {
@@ -401,6 +405,8 @@ export interface WorkStore {
     at: number;
     limit: number;
   }): Promise<Appended & { failed: number }>;
+  /** Applies the default-deny tool policy (both allow-lists must name the tool) and audits the decision. */
+  toolDecision(input: { agentId: string; runId: string; tool: string; at: number }): Promise<"denied" | "allowed">;
   /** Deletes idempotency records older than `olderThan`; returns how many. */
   purgeIdempotency(olderThan: number): Promise<number>;
   /** Deletes up to `batch` audit rows older than `olderThan` or beyond the newest `maxRows`. */

@@ -1,4 +1,5 @@
 /** @module The storage interfaces services depend on: one per aggregate, promise-based, free of SQL types. */
+import type { PlatformStores } from "./platform-stores";
 
 /** A hub user as services see it. */
 export interface User {
@@ -80,8 +81,10 @@ export interface AccountStore {
   clearSignInFailures(buckets: string[]): Promise<void>;
 }
 
-/** Hub API keys. */
+/** Hub API keys, behind a revision counter that every write to a key or to a user's identity bumps. */
 export interface KeyStore {
+  /** The current keys revision (cheap; the key cache polls it). */
+  revision(): Promise<number>;
   /** Stores a new key record for an existing user. */
   createHubKey(input: Omit<HubKey, "limits"> & { keyHash: string; limits?: KeyLimits }): Promise<HubKey>;
   /** Returns the key with that hash and its user when it is neither revoked nor expired at `at`. */
@@ -283,10 +286,22 @@ export interface UsageDay {
   cost: number;
 }
 
+/** What settles one open hold: the actual cost and the ids of the entries it may write. */
+export interface HoldSettlement {
+  holdId: string;
+  actual: number;
+  captureEntryId: string;
+  releaseEntryId: string;
+  at: number;
+}
+
 /** Call records and their daily aggregates. */
 export interface CallStore {
-  /** Inserts records and folds them into the daily usage, in one transaction. */
-  insertBatch(records: CallRecord[]): Promise<void>;
+  /**
+   * Settles the holds (as LedgerStore.settle does each), inserts the records and folds them into the daily usage, all
+   * in one transaction: the gateway's group commit.
+   */
+  commit(batch: { settlements: HoldSettlement[]; records: CallRecord[] }): Promise<void>;
   /** Lists records matching the filter, newest first. */
   list(filter: CallFilter): Promise<CallRecord[]>;
   /** A user's usage per day and model from `sinceDay` (YYYY-MM-DD) on. */
@@ -369,13 +384,7 @@ export interface LedgerStore {
    * Settles an open hold exactly once: captures `actual` (capped so nothing else's reservation is spent) and
    * releases the rest, in one transaction. A second call returns null.
    */
-  settle(input: {
-    holdId: string;
-    actual: number;
-    captureEntryId: string;
-    releaseEntryId: string;
-    at: number;
-  }): Promise<{
+  settle(input: HoldSettlement): Promise<{
     captured: number;
     released: number;
     balanceAfter: number;
@@ -443,6 +452,41 @@ export interface AccessKeySession {
   firstServedAt: number | null;
 }
 
+/** The decision written onto a pending access-key session. */
+export type AccessKeyDecisionInput = {
+  id: string;
+  userId: string;
+  source: string | null;
+  appName: string | null;
+  at: number;
+} & (
+  | { status: "approved"; keyId: string; accessKeyId: string; accessKeySecret: string; expiresAt: number }
+  | { status: "denied" }
+);
+
+/** CLI access-key sessions, stored under the SHA-256 of their id. Each method is one atomic unit. */
+export interface AccessKeyStore {
+  /**
+   * Drops sessions expired for longer than `windowMs` and erases secrets of expired ones, then stores the new pending
+   * session unless its creator's address made `maxPerWindow` sessions within `windowMs` or holds `maxPending` live
+   * pending ones; then nothing is written and `retryAt` says when a slot frees up.
+   */
+  create(input: {
+    session: AccessKeySession;
+    windowMs: number;
+    maxPerWindow: number;
+    maxPending: number;
+  }): Promise<{ created: true } | { created: false; retryAt: number }>;
+  /** The session with that id whatever its state, or null. */
+  find(id: string): Promise<AccessKeySession | null>;
+  /** Decides a session that is pending and unexpired at `at`, once; null when it is not. */
+  decide(input: AccessKeyDecisionInput): Promise<AccessKeySession | null>;
+  /** Records the first serving of an approved payload and pulls the expiry in to `expiresAt`; later calls change nothing. */
+  markServed(input: { id: string; at: number; expiresAt: number }): Promise<AccessKeySession | null>;
+  /** Ends a session at `at`: it expires and its stored secret is erased; unknown ids are fine. */
+  end(id: string, at: number): Promise<void>;
+}
+
 /** Per-key limits as set by the key's owner or an admin. */
 export interface KeyLimits {
   rpmLimit: number | null;
@@ -458,8 +502,13 @@ export interface Stores {
   catalog: CatalogStore;
   calls: CallStore;
   ledger: LedgerStore;
+  accessKeys: AccessKeyStore;
+  /** The agent work platform's stores. */
+  platform: PlatformStores;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** Copies the write-ahead log into the database without waiting for readers (the server's background worker). */
+  checkpoint(): Promise<void>;
   /** Checkpoints and closes; no call may follow. */
   close(): Promise<void>;
 }

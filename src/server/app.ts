@@ -4,6 +4,8 @@ import type { AppDeps } from "./deps";
 import { errorResponder, renderHubError } from "./errors";
 import { accountRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin-api";
+import { agentRoutes } from "./routes/agents";
+import { adaptPlatformError, PLATFORM_PATH, renderPlatformError } from "./routes/agents/errors";
 import { aigneRoutes } from "./routes/aigne";
 import { accessKeyPages, accessKeyRoutes } from "./routes/aigne/access-key";
 import { anthropicRoutes } from "./routes/anthropic";
@@ -11,6 +13,7 @@ import { renderAnthropicError } from "./routes/anthropic/errors";
 import { openaiRoutes } from "./routes/openai";
 import { renderOpenAIError } from "./routes/openai/errors";
 import { systemRoutes } from "./routes/system";
+import { uiPages } from "./routes/ui";
 
 /**
  * Errors no surface claimed (unmatched paths, the global body-size check) are rendered in the shape of the surface
@@ -18,6 +21,7 @@ import { systemRoutes } from "./routes/system";
  */
 function fallbackRenderers(deps: AppDeps): [RegExp, ReturnType<typeof errorResponder>][] {
   return [
+    [PLATFORM_PATH, errorResponder(deps.requests, renderPlatformError, adaptPlatformError)],
     [/^\/v1\/messages(\/|$)/, errorResponder(deps.requests, renderAnthropicError)],
     [
       /^\/(v1\/(chat|embeddings|images|models)|chat\/completions)(\/|$)/,
@@ -36,7 +40,7 @@ export function createApp(deps: AppDeps) {
   };
   return (
     // Pages go to Bun's native routes: the request log's onRequest hook would turn an Elysia HTML route into `{}`.
-    new Elysia({ name: "aigne-hub", serve: { routes: { ...accessKeyPages } } })
+    new Elysia({ name: "aigne-hub", serve: { routes: { ...accessKeyPages, ...uiPages } } })
       .use(deps.requests.plugin)
       .use(systemRoutes(deps))
       .use(accountRoutes(deps))
@@ -45,6 +49,7 @@ export function createApp(deps: AppDeps) {
       .use(openaiRoutes(deps))
       .use(anthropicRoutes(deps))
       .use(adminRoutes(deps))
+      .use(agentRoutes(deps))
       // Registered last: Elysia runs error hooks in order, so this only sees what no surface claimed.
       .onError(({ code, error, set, request }) => respond({ code, error, set, request }))
   );

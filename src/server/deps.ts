@@ -5,19 +5,37 @@ import type { Stores } from "../db/stores";
 import { describeError } from "../shared/errors";
 import { parseCredits } from "../shared/money";
 import { createAuth } from "./auth";
+import { leaseWorkerTasks } from "./lease-worker";
 import type { Logger } from "./log";
 import { providerFor } from "./providers";
 import { createRequestLog } from "./request-log";
 import { createAccessKeys } from "./services/access-keys";
 import { createAccounts } from "./services/accounts";
+import { createAgentPlatform } from "./services/agents";
+import { resolvePlatformSettings } from "./services/agents/settings";
 import { createCatalog } from "./services/catalog";
-import { createCredits } from "./services/credits";
+import { type Credits, createCredits } from "./services/credits";
 import { createCallRecorder } from "./services/gateway/call-recorder";
 import { createCredentialHealth } from "./services/gateway/credential-health";
 import { createGateway } from "./services/gateway/engine";
 import { gatewayTasks } from "./services/gateway/maintenance";
 import { createSecrets, type SecretMaterial } from "./services/secrets";
-import { createStripeTopups } from "./services/stripe-topups";
+import type { StripeTopups } from "./services/stripe-topups";
+
+/**
+ * Card top-ups with the Stripe SDK loaded on first use: it is the largest library in the binary, and evaluating it at
+ * start-up cost every hub time and memory whether or not it takes cards.
+ */
+function lazyTopups(config: ServerConfig["stripe"], credits: Credits): StripeTopups {
+  let loaded: Promise<StripeTopups> | undefined;
+  const topups = () =>
+    (loaded ??= import("./services/stripe-topups").then((m) => m.createStripeTopups({ config, credits })));
+  return {
+    enabled: Boolean(config),
+    checkout: async (input) => (await topups()).checkout(input),
+    webhook: async (payload, signature) => (await topups()).webhook(payload, signature),
+  };
+}
 
 /** Builds every service over the opened stores. */
 export function buildServices(input: {
@@ -31,7 +49,8 @@ export function buildServices(input: {
   const logFailure = (what: string) => (error: unknown) => log.error(what, { error: describeError(error) });
   const secrets = createSecrets(material);
   const catalog = createCatalog({ stores, secrets, creditsOverride: config.creditsOverride, now });
-  const credits = createCredits({ stores, catalog, secrets, now });
+  const recorder = createCallRecorder({ stores, onError: logFailure("call record write failed") });
+  const credits = createCredits({ stores, catalog, secrets, now, deferSettlement: recorder.settle });
   const accounts = createAccounts({
     stores,
     secrets,
@@ -47,7 +66,6 @@ export function buildServices(input: {
           }),
   });
   const health = createCredentialHealth({ stores, now, onError: logFailure("credential health write failed") });
-  const recorder = createCallRecorder({ stores, onError: logFailure("call record write failed") });
   const gateway = createGateway({
     catalog,
     credits,
@@ -58,7 +76,15 @@ export function buildServices(input: {
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     drainMs: config.streamDrainMs,
   });
-  const topups = createStripeTopups({ config: config.stripe, credits });
+  const topups = lazyTopups(config.stripe, credits);
+  const agentPlatform = createAgentPlatform({
+    stores: stores.platform,
+    settings: resolvePlatformSettings(config, { trustedProxies: config.trustedProxies }),
+    secrets,
+    authenticateHubKey: accounts.authenticateKey,
+    now,
+    onError: logFailure("agent event poll failed"),
+  });
   return {
     config,
     now,
@@ -74,7 +100,14 @@ export function buildServices(input: {
     gateway,
     auth: createAuth(accounts),
     accessKeys: createAccessKeys({ stores, accounts, secrets, now }),
+    agentPlatform,
     requests: createRequestLog({ log, maxBodyBytes: config.maxBodyBytes }),
+    /** Writes what the request path queued (settlements, call records, health, key use); shutdown awaits it. */
+    async flushWrites() {
+      await recorder.flush();
+      await health.flush();
+      await accounts.recordKeyUse();
+    },
     /** The periodic tasks `serve` runs in its background worker. */
     backgroundTasks: [
       { name: "reconcile credit holds", everyMs: 0, run: async () => void (await credits.reconcile()) },
@@ -89,6 +122,15 @@ export function buildServices(input: {
         retentionRows: config.callRetentionRows,
         now,
       }),
+      ...leaseWorkerTasks({
+        platform: agentPlatform,
+        tickMs: config.workerTickMs,
+        auditRetentionMs: config.callRetentionMs,
+        auditRetentionRows: config.callRetentionRows,
+      }),
+      { name: "record hub key use", everyMs: 0, run: accounts.recordKeyUse },
+      // Last, after this tick's writes: requests never pay for a checkpoint (autocheckpoint is off).
+      { name: "checkpoint the database", everyMs: 0, run: stores.checkpoint },
     ],
     /** The socket address of the client (forwarded headers are not trusted). */
     clientAddress: (request: Request, server: Server<unknown> | null) =>

@@ -112,12 +112,13 @@ export async function run(argv: string[]): Promise<number> {
   const worker = startBackgroundWorker({ tasks: deps.backgroundTasks, intervalMs: config.workerTickMs, log });
 
   await stopRequested;
+  // Live streams and long polls would hold the drain open until its deadline; end them first.
+  deps.agentPlatform.close();
   await worker.stop();
   await drain(server, config.shutdownGraceMs, log);
   await deps.gateway.quiesce();
-  // Streams cut by the drain settle through the engine; write what they recorded before the database closes.
-  await deps.recorder.flush();
-  await deps.health.flush();
+  // Streams cut by the drain settle through the engine; commit every queued settlement and record before closing.
+  await deps.flushWrites();
   await deps.credits.retire();
   await stores.close();
   log.info("stopped");

@@ -1,8 +1,17 @@
 /** @module What the SQLite platform stores share: row mappers, audit rows, seq allocation and idempotent writes. */
 import { randomUUID } from "node:crypto";
-import { and, asc, eq, inArray, max } from "drizzle-orm";
+import { and, asc, type Column, eq, getTableName, inArray, max, type SQL, sql } from "drizzle-orm";
 import { conflict } from "../../shared/errors";
-import type { Agent, Artifact, IdempotencyInput, Lease, PlatformEvent, PlatformKey, Run } from "../platform-stores";
+import {
+  type Agent,
+  type Artifact,
+  IDEMPOTENCY_TTL_MS,
+  type IdempotencyInput,
+  type Lease,
+  type PlatformEvent,
+  type PlatformKey,
+  type Run,
+} from "../platform-stores";
 import type { SqliteDb } from "./client";
 import {
   type agentApiKeys,
@@ -23,8 +32,11 @@ export type Tx = Parameters<Parameters<SqliteDb["transaction"]>[0]>[0];
 /** Every write transaction takes the write lock up front, so a second writer waits instead of failing. */
 export const IMMEDIATE = { behavior: "immediate" } as const;
 
-/** How long an idempotency key's first result is replayed. */
-export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+/**
+ * A column spelled with its table, for correlated subqueries in select lists: drizzle writes bare column names there,
+ * which the subquery's own table would capture.
+ */
+export const qualified = (column: Column): SQL => sql.raw(`"${getTableName(column.table)}"."${column.name}"`);
 
 /** The persona of platform-written events. */
 export const PLATFORM_PERSONA = "platform";

@@ -1,7 +1,4 @@
-/**
- * @module The in-process fan-out of run events: one subscriber set per run, events pushed after commit, bounded
- * buffers, and a database poll that brings in events other processes wrote. Also wakes long polls on new offers.
- */
+/** @module In-process fan-out of run events: per-run subscriber sets, bounded buffers, a DB poll for other writers. */
 import type { PlatformEvent } from "../../../db/platform-stores";
 
 /** What a subscriber's wait ends with: new events, a buffer overflow (re-read the database), a timeout or close. */
@@ -186,13 +183,14 @@ export function createEventHub(options: {
     },
     waitForOffers(timeoutMs, signal) {
       return new Promise<void>((resolve) => {
+        let deadline: ReturnType<typeof setTimeout> | undefined;
         const done = () => {
-          clearTimeout(timer);
+          clearTimeout(deadline);
           offerWaiters.delete(done);
           signal?.removeEventListener("abort", done);
           resolve();
         };
-        const timer = setTimeout(done, timeoutMs);
+        deadline = setTimeout(done, timeoutMs);
         offerWaiters.add(done);
         signal?.addEventListener("abort", done, { once: true });
       });

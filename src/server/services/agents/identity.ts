@@ -1,7 +1,4 @@
-/**
- * @module Who calls the agent platform: user keys (`ahu_…`, or an aigne-hub key `ahk_…` whose platform user is created
- * on first use) and agent keys (`aha_…`); minting, rotation with a grace period, revocation.
- */
+/** @module Who calls the platform: user keys (ahu_, or hub keys ahk_) and agent keys (aha_); mint, rotate, revoke. */
 import type { Agent, NewKey, PlatformKey, PlatformStores, PlatformUser } from "../../../db/platform-stores";
 import { AppError, forbidden, notFound, unauthorized } from "../../../shared/errors";
 import type { HubCaller } from "../accounts";
@@ -129,8 +126,8 @@ export function createPlatformIdentity(deps: {
     if (!(await stores.users.revokeUserKey({ userId, keyId, at: now() }))) throw notFound("not found");
   }
 
-  /** The caller's keys, with the grace end shown as the revocation time once it is set. */
-  async function listUserKeys(userId: string): Promise<PlatformKey[]> {
+  /** The caller's platform keys, newest first, revoked ones included. */
+  function listUserKeys(userId: string): Promise<PlatformKey[]> {
     return stores.users.listUserKeys(userId);
   }
 

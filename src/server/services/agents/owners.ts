@@ -139,7 +139,7 @@ export function createOwnerOperations(ctx: PlatformContext, identity: PlatformId
 
   /** Removes one tag; `404 not found` for an agent that is not the caller's (divergence §5.9). */
   async function removeTag(ownerId: string, agentId: string, tag: string): Promise<void> {
-    if (!(await stores.agents.removeTag({ ownerId, agentId, tag: tag.trim(), at: now() }))) throw notFound("not found");
+    if (!(await stores.agents.removeTag({ ownerId, agentId, tag: tag.trim() }))) throw notFound("not found");
   }
 
   return {

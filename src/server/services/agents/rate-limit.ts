@@ -8,10 +8,10 @@ interface Bucket {
   at: number;
 }
 
-/** A set of token buckets, one per key, each holding `perMinute` tokens and refilling continuously. */
+/** A set of token buckets, one per key, each holding `capacity` tokens that refill evenly over `windowMs`. */
 export interface RateLimiter {
   /** Takes one token from the key's bucket at time `at`. */
-  take(key: string, perMinute: number, at: number): RateDecision;
+  take(key: string, limit: { capacity: number; windowMs: number }, at: number): RateDecision;
   /** How many buckets are held (for tests of the bound). */
   size(): number;
 }
@@ -21,10 +21,10 @@ export function createRateLimiter(options: { maxEntries?: number } = {}): RateLi
   const { maxEntries = 50_000 } = options;
   const buckets = new Map<string, Bucket>();
   return {
-    take(key, perMinute, at) {
-      const refillPerMs = perMinute / 60_000;
+    take(key, { capacity, windowMs }, at) {
+      const refillPerMs = capacity / windowMs;
       const found = buckets.get(key);
-      const tokens = found ? Math.min(perMinute, found.tokens + (at - found.at) * refillPerMs) : perMinute;
+      const tokens = found ? Math.min(capacity, found.tokens + Math.max(0, at - found.at) * refillPerMs) : capacity;
       // Re-inserting moves the key to the end of the Map's order, which makes the first key the least recently used.
       buckets.delete(key);
       if (tokens < 1) {

@@ -1,7 +1,4 @@
-/**
- * @module One SSE subscriber of a run (§6.7): subscribe first, then backfill in pages, then live events in seq order
- * with gaps repaired from the database; every frame carries `id:`, and a terminal run ends with `event: end`.
- */
+/** @module One SSE subscriber of a run (§6.7): subscribe, backfill, then live events in seq order without gaps. */
 import type { PlatformEvent, RunDetail, RunStore } from "../../../db/platform-stores";
 import type { EventHub } from "./event-hub";
 

@@ -44,28 +44,26 @@ export interface PlatformSettings {
 }
 
 /** The recommended defaults of agent-platform.md §2 for everything interface.md does not configure. */
-export const DEFAULT_PLATFORM_SETTINGS: Omit<
-  PlatformSettings,
-  "leaseMs" | "participantCount" | "publishMinCompleted"
-> = {
-  maxLeaseLifetimeMs: 2 * 3600 * 1000,
-  maxAttempts: 3,
-  unclaimedRunExpiryMs: 7 * 86_400_000,
-  maxLeasesPerAgent: 10,
-  publishGateMode: "qualified",
-  pollWaitMaxSeconds: 30,
-  registrationOpen: true,
-  registrationsPerAddressPerHour: 30,
-  agentsPerOwner: 20,
-  keyRequestsPerMinute: 600,
-  anonymousRequestsPerMinute: 120,
-  trustedProxies: [],
-  streamsPerAddress: 10,
-  streamsTotal: 2000,
-  keepaliveMs: 15_000,
-  streamPollMs: 1000,
-  subscriberBufferEvents: 1024,
-};
+export const DEFAULT_PLATFORM_SETTINGS: Omit<PlatformSettings, "leaseMs" | "participantCount" | "publishMinCompleted"> =
+  {
+    maxLeaseLifetimeMs: 2 * 3600 * 1000,
+    maxAttempts: 3,
+    unclaimedRunExpiryMs: 7 * 86_400_000,
+    maxLeasesPerAgent: 10,
+    publishGateMode: "qualified",
+    pollWaitMaxSeconds: 30,
+    registrationOpen: true,
+    registrationsPerAddressPerHour: 30,
+    agentsPerOwner: 20,
+    keyRequestsPerMinute: 600,
+    anonymousRequestsPerMinute: 120,
+    trustedProxies: [],
+    streamsPerAddress: 10,
+    streamsTotal: 2000,
+    keepaliveMs: 15_000,
+    streamPollMs: 1000,
+    subscriberBufferEvents: 1024,
+  };
 
 /** Resolves the settings from the server configuration plus explicit overrides (tests, future env settings). */
 export function resolvePlatformSettings(
