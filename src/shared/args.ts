@@ -56,6 +56,32 @@ export function requiredFlag(flags: ParsedFlags, name: string): string {
   return value;
 }
 
+/** Reads an `on|off` (or `true|false`) flag as a boolean, or undefined when absent. */
+export function switchFlag(flags: ParsedFlags, name: string): boolean | undefined {
+  const value = stringFlag(flags, name);
+  if (value === undefined) return undefined;
+  if (value === "on" || value === "true") return true;
+  if (value === "off" || value === "false") return false;
+  throw new UsageError(`--${name} must be on or off, not "${value}"`);
+}
+
+/** Reads a whole-number flag (≥ `min`); with `clearable`, the word `none` reads as null. */
+export function wholeNumberFlag(
+  flags: ParsedFlags,
+  name: string,
+  options: { min?: number; clearable?: boolean } = {},
+): number | null | undefined {
+  const value = stringFlag(flags, name);
+  if (value === undefined) return undefined;
+  if (options.clearable && value === "none") return null;
+  const min = options.min ?? 0;
+  if (!/^\d+$/.test(value) || Number(value) < min) {
+    const none = options.clearable ? " or none" : "";
+    throw new UsageError(`--${name} must be a whole number${min ? ` of at least ${min}` : ""}${none}, not "${value}"`);
+  }
+  return Number(value);
+}
+
 /** Renders the flag table of a command's `--help`. */
 export function formatFlags(specs: Record<string, FlagSpec>): string {
   const rows = Object.entries(specs).map(([name, spec]) => {

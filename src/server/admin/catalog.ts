@@ -1,20 +1,7 @@
 /** @module `admin provider set`, `admin model set`, `admin model alias`: the model catalog from the command line. */
-import { requiredFlag, stringFlag } from "../../shared/args";
+import { requiredFlag, stringFlag, switchFlag, wholeNumberFlag } from "../../shared/args";
 import { UsageError } from "../../shared/errors";
 import type { AdminCommand } from ".";
-
-function wholeNumber(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${flag} must be a whole number, not "${value}"`);
-  return Number(value);
-}
-
-function onOff(value: string | undefined, flag: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (value === "true" || value === "on") return true;
-  if (value === "false" || value === "off") return false;
-  throw new UsageError(`--${flag} must be on or off, not "${value}"`);
-}
 
 /** Adds or updates a provider; a second call with the same name and another key adds a credential. */
 export const providerSet: AdminCommand = {
@@ -44,8 +31,8 @@ export const providerSet: AdminCommand = {
       type: requiredFlag(flags, "type"),
       baseUrl: stringFlag(flags, "base-url"),
       apiKey: stringFlag(flags, "api-key"),
-      weight: wholeNumber(stringFlag(flags, "weight"), "weight"),
-      enabled: onOff(stringFlag(flags, "enabled"), "enabled"),
+      weight: wholeNumberFlag(flags, "weight", { min: 1 }) ?? undefined,
+      enabled: switchFlag(flags, "enabled"),
     });
     if (flags.values.default) await services.catalog.setSetting("gateway.defaultProvider", result.provider.name);
     print(
@@ -95,9 +82,9 @@ export const modelSet: AdminCommand = {
       inputRate: stringFlag(flags, "input-rate"),
       outputRate: stringFlag(flags, "output-rate"),
       cachedInputRate: stringFlag(flags, "cached-input-rate"),
-      maxOutputTokens: wholeNumber(stringFlag(flags, "max-output-tokens"), "max-output-tokens"),
+      maxOutputTokens: wholeNumberFlag(flags, "max-output-tokens", { min: 1 }),
       fallbackModel: fallback === undefined ? undefined : fallback || null,
-      enabled: onOff(stringFlag(flags, "enabled"), "enabled"),
+      enabled: switchFlag(flags, "enabled"),
     });
     print(JSON.stringify({ model: result.id, type: result.model.type, created: result.created }));
   },

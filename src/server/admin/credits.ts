@@ -1,23 +1,8 @@
 /** @module `admin credits grant|codes`, `admin key limits`, `admin settings set`: billing from the command line. */
-import { requiredFlag, stringFlag } from "../../shared/args";
+import { requiredFlag, stringFlag, switchFlag, wholeNumberFlag } from "../../shared/args";
 import { UsageError } from "../../shared/errors";
 import { describeAccount } from "../services/credits";
 import type { AdminCommand } from ".";
-
-function onOff(value: string | undefined, flag: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (value === "on" || value === "true") return true;
-  if (value === "off" || value === "false") return false;
-  throw new UsageError(`--${flag} must be on or off, not "${value}"`);
-}
-
-function count(value: string | undefined, flag: string): number | null | undefined {
-  if (value === undefined) return undefined;
-  if (value === "none") return null;
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new UsageError(`--${flag} must be a positive whole number or none`);
-  return Number(value);
-}
 
 /** Grants credits to a user (a negative amount debits, never below what is available). */
 export const creditsGrant: AdminCommand = {
@@ -57,7 +42,7 @@ export const creditsCodes: AdminCommand = {
   async run({ flags, services, print }) {
     const codes = await services.credits.createRedeemCodes({
       amount: requiredFlag(flags, "amount"),
-      count: count(stringFlag(flags, "count"), "count") ?? undefined,
+      count: wholeNumberFlag(flags, "count", { min: 1 }) ?? undefined,
       note: stringFlag(flags, "note"),
     });
     for (const code of codes) print(code);
@@ -83,8 +68,8 @@ export const keyLimits: AdminCommand = {
     };
     const limits = await services.accounts.setKeyLimits({
       id: requiredFlag(flags, "id"),
-      rpm: count(stringFlag(flags, "rpm"), "rpm"),
-      tpm: count(stringFlag(flags, "tpm"), "tpm"),
+      rpm: wholeNumberFlag(flags, "rpm", { min: 1, clearable: true }),
+      tpm: wholeNumberFlag(flags, "tpm", { min: 1, clearable: true }),
       dailyBudget: budget("daily-budget"),
       monthlyBudget: budget("monthly-budget"),
     });
@@ -110,8 +95,8 @@ export const settingsSet: AdminCommand = {
     "aigne-hub admin settings set --payment-link https://example.com/buy",
   ],
   async run({ flags, services, print }) {
-    const enabled = onOff(stringFlag(flags, "credits"), "credits");
-    const lenient = onOff(stringFlag(flags, "lenient"), "lenient");
+    const enabled = switchFlag(flags, "credits");
+    const lenient = switchFlag(flags, "lenient");
     const link = stringFlag(flags, "payment-link");
     if (link) {
       try {
