@@ -1,11 +1,12 @@
 /** @module How the catalog is shown to operators: credentials masked, rates as decimal strings, health in words. */
 import type { CatalogSnapshot, CredentialRecord, ModelRecord } from "../../db/stores";
+import type { CredentialView } from "../../shared/api";
 import { formatRate } from "../../shared/money";
 
 const iso = (ms: number | null) => (ms ? new Date(ms).toISOString() : null);
 
 /** A credential as an operator sees it: the hint only, its health and counters. */
-export function describeCredential(credential: CredentialRecord, at: number) {
+export function describeCredential(credential: CredentialRecord, at: number): CredentialView {
   const status = !credential.enabled
     ? "disabled"
     : credential.invalidReason

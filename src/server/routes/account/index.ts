@@ -96,6 +96,8 @@ export const accountRoutes = ({
           enableCredit: mode.enabled,
           account: describeAccount(await credits.account(caller.user.id)),
           paymentLink: mode.paymentLink ?? defaultPaymentLink(publicBaseUrl(request)),
+          // Lets the top-up page offer card checkout only when Stripe is configured.
+          cardTopUp: topups.enabled,
         };
       })
       .post(

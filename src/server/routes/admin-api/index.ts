@@ -1,8 +1,11 @@
 /** @module Admin REST: the twins of the `aigne-hub admin` commands, for admin keys or admin sessions. */
 import { Elysia, t } from "elysia";
-import { invalidRequest } from "../../../shared/errors";
+import type { CredentialTestResult, HubSettingsView } from "../../../shared/api";
+import { invalidRequest, notFound } from "../../../shared/errors";
 import type { AppDeps } from "../../deps";
 import { renderHubError, surfaceErrors } from "../../errors";
+import { providerFor } from "../../providers";
+import { UpstreamFailure } from "../../providers/types";
 import { publicKey, publicUser } from "../../services/accounts";
 import { publicCall } from "../../services/call-views";
 import { describeCredential, describeModel, describeProviders } from "../../services/catalog-views";
@@ -93,8 +96,45 @@ const AliasBody = t.Object({
   model: t.Union([t.String({ maxLength: 256 }), t.Null()]),
 });
 
+const PROBE_TIMEOUT_MS = 10_000;
+
+/** Billing settings plus what the environment fixes, so the console can show both. */
+async function hubSettings({ credits, config }: Pick<AppDeps, "credits" | "config">): Promise<HubSettingsView> {
+  return {
+    ...(await credits.settings()),
+    creditsOverride: config.creditsOverride ?? null,
+    retention: { days: config.callRetentionMs / 86_400_000, rows: config.callRetentionRows },
+  };
+}
+
+/** Probes one credential with its provider's cheap authenticated call; a pass clears invalid marks and cooldowns. */
+async function testCredential(
+  { catalog, health, now }: Pick<AppDeps, "catalog" | "health" | "now">,
+  id: string,
+): Promise<CredentialTestResult> {
+  const view = await catalog.view();
+  for (const provider of view.providers) {
+    const credential = view.credentialsByProvider.get(provider.id)?.find((c) => c.id === id);
+    if (!credential) continue;
+    const started = now();
+    try {
+      await providerFor(provider.type).probe(
+        { baseUrl: provider.baseUrl, apiKey: credential.apiKey, timeoutMs: PROBE_TIMEOUT_MS },
+        AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      );
+      health.restore(credential);
+      return { ok: true, latencyMs: now() - started };
+    } catch (error) {
+      // UpstreamFailure messages are safe to show; anything else could carry internals.
+      const message = error instanceof UpstreamFailure ? error.message : "the provider could not be reached";
+      return { ok: false, latencyMs: now() - started, message };
+    }
+  }
+  throw notFound("no credential with that id");
+}
+
 /** Users and keys, administered over HTTP with the same service calls as the CLI. */
-export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits, now }: AppDeps) =>
+export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits, health, config, now }: AppDeps) =>
   new Elysia({ name: "routes:admin", prefix: "/api/admin" })
     .use(surfaceErrors(requests, "admin", renderHubError))
     // Transform runs before body validation, so an unauthenticated caller learns nothing about the body rules.
@@ -146,6 +186,7 @@ export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits
       },
       { body: CredentialBody },
     )
+    .post("/credentials/:id/test", ({ params }) => testCredential({ catalog, health, now }, params.id))
     .delete("/credentials/:id", async ({ params }) => {
       await catalog.removeCredential(params.id);
       return {};
@@ -220,7 +261,7 @@ export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits
       },
       { body: CodesBody },
     )
-    .get("/settings", async () => credits.settings())
+    .get("/settings", () => hubSettings({ credits, config }))
     .patch(
       "/settings",
       async ({ body }) => {
@@ -228,7 +269,7 @@ export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits
         if (body.lenient !== undefined) await catalog.setSetting("credits.lenient", body.lenient);
         if (body.paymentLink !== undefined)
           await catalog.setSetting("credits.paymentLink", body.paymentLink ? validUrl(body.paymentLink) : null);
-        return credits.settings();
+        return hubSettings({ credits, config });
       },
       { body: SettingsBody },
     )
