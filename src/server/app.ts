@@ -1,5 +1,7 @@
 /** @module Composes the surface plugins into one Elysia app; no listen, no globals. */
+import { staticPlugin } from "@elysiajs/static";
 import { Elysia } from "elysia";
+import { UI_PUBLIC_DIR } from "../assets";
 import type { AppDeps } from "./deps";
 import { errorResponder, renderHubError } from "./errors";
 import { accountRoutes } from "./routes/account";
@@ -42,6 +44,8 @@ export function createApp(deps: AppDeps) {
     // Pages go to Bun's native routes: the request log's onRequest hook would turn an Elysia HTML route into `{}`.
     new Elysia({ name: "aigne-hub", serve: { routes: { ...accessKeyPages, ...uiPages } } })
       .use(deps.requests.plugin)
+      // Files no page references (robots.txt, icons), listed once at start from the embedded folder.
+      .use(staticPlugin({ assets: UI_PUBLIC_DIR, prefix: "", alwaysStatic: true, indexHTML: false, silent: true }))
       .use(systemRoutes(deps))
       .use(accountRoutes(deps))
       .use(aigneRoutes(deps))

@@ -88,6 +88,8 @@ export async function run(argv: string[]): Promise<number> {
   const released = await deps.credits.reconcile();
   if (released) log.warn("released credit holds left by a stopped process", { holds: released });
   const app = createApp(deps);
+  // Async plugins (the static files) must be registered before the server starts routing.
+  await app.modules;
   try {
     app.listen({
       hostname: config.host,

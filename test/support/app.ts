@@ -33,7 +33,9 @@ export async function startInProcessHub(
   const logLines: string[] = [];
   const log = createLogger({ level: "debug", write: (line) => logLines.push(line) });
   const deps = buildServices({ stores, config, material, log, now: options.now });
-  const app = createApp(deps).listen({ hostname: "127.0.0.1", port: 0, reusePort: false, development: false });
+  const app = createApp(deps);
+  await app.modules;
+  app.listen({ hostname: "127.0.0.1", port: 0, reusePort: false, development: false });
   return {
     url: `http://127.0.0.1:${app.server!.port}`,
     deps,

@@ -73,6 +73,14 @@ describe("the web pages of the binary", () => {
     });
   }
 
+  test("files of ui-public are served from the binary at the root, with a cache header", async () => {
+    const response = await fetch(`${hub.url}/robots.txt`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toStartWith("text/plain");
+    expect(response.headers.get("cache-control")).toContain("max-age=");
+    expect(await response.text()).toContain("Disallow: /api/");
+  });
+
   test("/ redirects to /ui/, and a page path with a trailing slash to the page, keeping the query", async () => {
     const location = async (path: string) => {
       const response = await fetch(`${hub.url}${path}`, { redirect: "manual" });
