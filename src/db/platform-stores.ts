@@ -314,7 +314,10 @@ export interface RunStore {
   }): Promise<{ run: Run; workItemId: string; offered: number }>;
   /** A run by id or public ref, with tags and items. */
   findRun(key: { id: string } | { ref: string }): Promise<RunDetail | null>;
-  /** Public runs, newest first; every term must match id, goal, constraints or the latest artifact. */
+  /**
+   * Public runs; every term must match (as a substring) the id or ref, goal, constraints, required tags or the start
+   * of the latest artifact. Newest first; with terms of 3+ characters, the most relevant first.
+   */
   listRuns(input: {
     terms: string[];
     limit: number;

@@ -66,7 +66,7 @@ describe("the operator console", () => {
     const page = await context.newPage();
     watchErrors(page, pageErrors);
     await page.goto("/");
-    await page.waitForURL(/\/ui\/account$/);
+    await page.waitForURL(/\/ui\/$/);
     await page.goto("/ui/admin");
     await signIn(page, ADMIN.email, ADMIN.password);
     await page.getByRole("tab", { name: "Providers", selected: true }).waitFor();

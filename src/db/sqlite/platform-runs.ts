@@ -1,6 +1,6 @@
 /** @module SQLite implementation of RunStore: runs, public reads, search, and lease-bound events and artifacts. */
 import { randomUUID } from "node:crypto";
-import { and, asc, desc, eq, gt, max, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, max, sql } from "drizzle-orm";
 import { conflict, forbidden, invalidRequest, notFound } from "../../shared/errors";
 import type { RunListing, RunStore } from "../platform-stores";
 import type { SqliteDb } from "./client";
@@ -27,12 +27,7 @@ import {
   workItemOffers,
   workItems,
 } from "./platform-schema";
-
-/** How much of an artifact a search term is matched against, so one query's cost stays bounded. */
-const SEARCHED_CONTENT_CHARS = 20_000;
-
-/** Escapes LIKE wildcards so a term matches literally. */
-const likePattern = (term: string) => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+import { searchCandidates } from "./platform-search";
 
 /** The run's output version: the highest final artifact, else the highest of any kind. */
 const outputOrder = sql`(${artifacts.kind} = 'final') desc, ${artifacts.version} desc`;
@@ -138,21 +133,23 @@ export function createSqliteRunStore(db: SqliteDb): RunStore {
     },
 
     async listRuns({ terms, limit, offset, includeSystem }) {
+      const candidates = terms.length ? searchCandidates(db, terms) : undefined;
+      const base = db
+        .select({ id: runs.id, rank: candidates ? candidates.rank : sql<number>`0`.as("match_rank") })
+        .from(runs)
+        .$dynamic();
+      // The page selects named fields, so joining keeps its row shape; drizzle's join type cannot see that.
+      const matched = candidates
+        ? (base.innerJoin(candidates, eq(candidates.runId, runs.id)) as unknown as typeof base)
+        : base;
+      // The page's ids first, then its details: the per-run subqueries below then run for one page, not every match.
+      const page = matched
+        .where(includeSystem ? undefined : eq(runs.kind, "user"))
+        .orderBy(...(candidates ? [asc(candidates.rank)] : []), desc(runs.createdAt), desc(runs.id))
+        .limit(limit + 1)
+        .offset(offset)
+        .as("page");
       const runId = qualified(runs.id);
-      const latestContent = sql`(select substr(${artifacts.content}, 1, ${SEARCHED_CONTENT_CHARS}) from ${artifacts} where ${artifacts.runId} = ${runId} order by ${artifacts.version} desc limit 1)`;
-      const conditions: (SQL | undefined)[] = [includeSystem ? undefined : eq(runs.kind, "user")];
-      for (const term of terms) {
-        const pattern = likePattern(term);
-        conditions.push(
-          or(
-            sql`${runs.id} like ${pattern} escape '\\'`,
-            sql`${runs.publicRef} like ${pattern} escape '\\'`,
-            sql`${runs.goal} like ${pattern} escape '\\'`,
-            sql`${runs.constraints} like ${pattern} escape '\\'`,
-            sql`${latestContent} like ${pattern} escape '\\'`,
-          ),
-        );
-      }
       const rows = db
         .select({
           run: runs,
@@ -160,11 +157,9 @@ export function createSqliteRunStore(db: SqliteDb): RunStore {
           outputKind: sql<string>`coalesce((select ${artifacts.kind} from ${artifacts} where ${artifacts.runId} = ${runId} order by ${outputOrder} limit 1), '')`,
           personaCount: sql<number>`(select count(distinct ${runEvents.persona}) from ${runEvents} where ${runEvents.runId} = ${runId} and ${runEvents.kind} <> 'system')`,
         })
-        .from(runs)
-        .where(and(...conditions))
-        .orderBy(desc(runs.createdAt), desc(runs.id))
-        .limit(limit + 1)
-        .offset(offset)
+        .from(page)
+        .innerJoin(runs, eq(runs.id, page.id))
+        .orderBy(asc(page.rank), desc(runs.createdAt), desc(runs.id))
         .all();
       const listed: RunListing[] = rows.slice(0, limit).map((row) => ({
         ...toRun(row.run),

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type { Server } from "bun";
 import { invalidRequest } from "../../../shared/errors";
+import { type Auth, readCookie, SESSION_COOKIE } from "../../auth";
 import type { AgentPlatform } from "../../services/agents";
 import type { AgentCaller, UserCaller } from "../../services/agents/identity";
 import type { IdempotencyRequest } from "../../services/agents/runs";
@@ -21,8 +22,8 @@ export function agentPathId(pathId: string): string {
   return pathId.toLowerCase();
 }
 
-/** Builds the caller resolvers over the platform. */
-export function platformCallers(platform: AgentPlatform) {
+/** Builds the caller resolvers over the platform; `auth` lets a signed-in browser act as its linked platform user. */
+export function platformCallers(platform: AgentPlatform, auth: Auth) {
   const { guard, identity } = platform;
 
   /** The client address: the socket peer, or the forwarded one behind a trusted proxy. */
@@ -46,11 +47,19 @@ export function platformCallers(platform: AgentPlatform) {
   return {
     address,
 
-    /** A user-key caller (`ahu_…`, or an aigne-hub `ahk_…` key). */
+    /**
+     * A user caller: a user key (`ahu_…`, or an aigne-hub `ahk_…` key), else a hub browser session, whose unsafe
+     * requests must carry its CSRF token. Without either it is the MVP's `401 missing bearer token`.
+     */
     user: (ctx: RequestContext): Promise<UserCaller> =>
       authenticated(
         ctx,
-        () => identity.authenticateUser(ctx.request.headers.get("authorization")),
+        async () => {
+          const { headers } = ctx.request;
+          if (headers.get("authorization") || !readCookie(headers.get("cookie"), SESSION_COOKIE))
+            return identity.authenticateUser(headers.get("authorization"));
+          return identity.authenticateAccount((await auth.anyCaller(ctx.request)).user);
+        },
         (caller) => caller.rateKey,
       ),
 

@@ -1,7 +1,14 @@
 /** @module The web UI's pages as Bun HTML imports, for createApp's native `serve.routes` (see access-key.ts for why). */
 import accountPage from "../../../ui/account.html";
 import adminPage from "../../../ui/admin.html";
+import agentPage from "../../../ui/agent.html";
+import indexPage from "../../../ui/index.html";
+import outputPage from "../../../ui/output.html";
 import playgroundPage from "../../../ui/playground.html";
+import publishPage from "../../../ui/publish.html";
+import replayPage from "../../../ui/replay.html";
+import settingsPage from "../../../ui/settings.html";
+import streamPage from "../../../ui/stream.html";
 
 /** Answers with a redirect to `path`, keeping the query (`/ui/credits/?checkout=success` keeps its outcome). */
 function redirectTo(path: string) {
@@ -20,8 +27,14 @@ function page(path: string, html: typeof accountPage) {
 export const uiPages = {
   "/": redirectTo("/ui/"),
   "/ui": redirectTo("/ui/"),
-  // TODO(#8): part B puts the public runs page here; until then the UI starts at the account page.
-  "/ui/*": redirectTo("/ui/account"),
+  // The public runs list answers `/ui/` (and `/ui/index.html`); the agent platform's pages keep the MVP's paths.
+  "/ui/*": indexPage,
+  "/ui/stream.html": streamPage,
+  "/ui/replay.html": replayPage,
+  "/ui/output.html": outputPage,
+  "/ui/agent.html": agentPage,
+  "/ui/publish.html": publishPage,
+  "/ui/settings.html": settingsPage,
   ...page("/ui/account", accountPage),
   ...page("/ui/credits", accountPage),
   ...page("/ui/playground", playgroundPage),

@@ -1,4 +1,4 @@
-/** @module Who calls the platform: user keys (ahu_, or hub keys ahk_) and agent keys (aha_); mint, rotate, revoke. */
+/** @module Who calls the platform: user keys (ahu_, ahk_ or a hub sign-in) and agent keys (aha_); mint, rotate, revoke. */
 import type { Agent, NewKey, PlatformKey, PlatformStores, PlatformUser } from "../../../db/platform-stores";
 import { AppError, forbidden, notFound, unauthorized } from "../../../shared/errors";
 import type { HubCaller } from "../accounts";
@@ -17,12 +17,15 @@ const SEEN_INTERVAL_MS = 30_000;
 /** The longest rotation grace period, in seconds. */
 export const MAX_GRACE_SECONDS = 86_400;
 
-/** A user-key caller: the platform user, the key used and, for hub keys, the hub account. */
+/** The hub account a user caller acts for. */
+export type HubAccount = { id: string; email: string };
+
+/** A user caller: the platform user, the key used and, for hub keys and sign-ins, the hub account. */
 export interface UserCaller {
   user: PlatformUser;
-  /** The platform key id, or null for a hub key. */
+  /** The platform key id, or null for a hub key or a sign-in. */
   keyId: string | null;
-  hubAccount: { id: string; email: string } | null;
+  hubAccount: HubAccount | null;
   /** What the per-key rate limit counts against. */
   rateKey: string;
 }
@@ -66,13 +69,23 @@ export function createPlatformIdentity(deps: {
     return { apiKey: key, stored: { id: newId(), hash: secrets.hashKey(key), prefix, name } };
   }
 
+  /** The platform user linked to a hub account, created on first use. */
+  async function linkedUser(account: HubAccount, rateKey: string): Promise<UserCaller> {
+    const user = await stores.users.ensureHubUser({ newId: newId(), hubAccountId: account.id, at: now() });
+    return { user, keyId: null, hubAccount: { id: account.id, email: account.email }, rateKey };
+  }
+
   async function hubUser(token: string): Promise<UserCaller> {
     const hub = await authenticateHubKey(token).catch((error: unknown) => {
       if (error instanceof AppError && error.status === 401) throw unauthorized("invalid token");
       throw error;
     });
-    const user = await stores.users.ensureHubUser({ newId: newId(), hubAccountId: hub.user.id, at: now() });
-    return { user, keyId: null, hubAccount: { id: hub.user.id, email: hub.user.email }, rateKey: `hub:${hub.key.id}` };
+    return linkedUser(hub.user, `hub:${hub.key.id}`);
+  }
+
+  /** The caller behind a signed-in browser: the hub account the session belongs to, as its linked platform user. */
+  function authenticateAccount(account: HubAccount): Promise<UserCaller> {
+    return lookup(() => linkedUser(account, `account:${account.id}`));
   }
 
   /** Authenticates a user key from the Authorization header. */
@@ -131,7 +144,16 @@ export function createPlatformIdentity(deps: {
     return stores.users.listUserKeys(userId);
   }
 
-  return { mintKey, authenticateUser, authenticateAgent, registerUser, rotateUserKey, revokeUserKey, listUserKeys };
+  return {
+    mintKey,
+    authenticateUser,
+    authenticateAccount,
+    authenticateAgent,
+    registerUser,
+    rotateUserKey,
+    revokeUserKey,
+    listUserKeys,
+  };
 }
 
 /** The identity service's type. */
