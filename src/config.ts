@@ -175,7 +175,10 @@ function parseUrl(value: string, source: string): string {
 
 /** Parses AIGNE_HUB_TRUSTED_PROXIES: comma-separated IPv4/IPv6 addresses or CIDRs. */
 function parseCidrs(value: string | undefined): string[] {
-  const entries = (value ?? "").split(",").map((entry) => entry.trim()).filter(Boolean);
+  const entries = (value ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     const [address = "", prefix] = entry.split("/");
     const v4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(address) && address.split(".").every((octet) => Number(octet) <= 255);
