@@ -1,6 +1,5 @@
 /** @module `admin provider set`, `admin model set`, `admin model alias`: the model catalog from the command line. */
 import { requiredFlag, stringFlag, switchFlag, wholeNumberFlag } from "../../shared/args";
-import { UsageError } from "../../shared/errors";
 import type { AdminCommand } from ".";
 
 /** Adds or updates a provider; a second call with the same name and another key adds a credential. */
