@@ -42,6 +42,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const TARGET_ADDED_P50_MS = 0.25;
 const TARGET_RPS_VS_PORTKEY = 5;
 const TARGET_TTFT_OVERHEAD_MS = 0.5;
+/** Issue 5: requests/s with credits on and off, at CONNECTIONS, less than this fraction apart. */
+const TARGET_CREDITS_GAP = 0.1;
 
 const MODEL = "gpt-4o-mini";
 const PROVIDER_KEY = "sk-bench-0123456789abcdefghij";
@@ -313,8 +315,15 @@ async function streamOnce(target: Target, delayMs: number): Promise<{ first: num
   return { first, total };
 }
 
-/** Counts what a stopped hub wrote: call records (audit) and ledger captures (billing). */
-function countRecords(dataDir: string): { calls: number; captures: number } | undefined {
+/** What a stopped hub wrote: call records (audit), how many of them were cancelled, and ledger captures (billing). */
+interface Written {
+  calls: number;
+  cancelled: number;
+  captures: number;
+}
+
+/** Counts what a stopped hub wrote. */
+function countRecords(dataDir: string): Written | undefined {
   try {
     const db = new Database(join(dataDir, "hub.db"), { readonly: true });
     try {
@@ -322,7 +331,10 @@ function countRecords(dataDir: string): { calls: number; captures: number } | un
       const captures = (
         db.query("SELECT count(*) AS n FROM ledger_entries WHERE kind = 'capture'").get() as { n: number }
       ).n;
-      return { calls, captures };
+      const cancelled = (
+        db.query("SELECT count(*) AS n FROM model_calls WHERE status = 'cancelled'").get() as { n: number }
+      ).n;
+      return { calls, cancelled, captures };
     } finally {
       db.close();
     }
@@ -367,10 +379,12 @@ export async function run(): Promise<string> {
       pid: mock.proc.pid,
     };
 
-    // Two hubs, each on its own fresh data dir: the default log level (one access-log line per request) and warn.
+    // Three hubs, each on its own fresh data dir: the default log level (one access-log line per request), warn, and
+    // credits off (issue 5: what billing costs; the key check and the call records stay).
     const hubVariants: { label: string; extraEnv: Record<string, string> }[] = [
       { label: "aigne-hub, default log level (info)", extraEnv: {} },
       { label: "aigne-hub, AIGNE_HUB_LOG_LEVEL=warn", extraEnv: { AIGNE_HUB_LOG_LEVEL: "warn" } },
+      { label: "aigne-hub, credits off (AIGNE_HUB_CREDITS=off)", extraEnv: { AIGNE_HUB_CREDITS: "off" } },
     ];
     const hubs: Target[] = [];
     for (const [index, variant] of hubVariants.entries()) {
@@ -419,12 +433,13 @@ export async function run(): Promise<string> {
       pid: portkey.proc.pid,
     };
 
-    const [hubInfo, hubWarn] = hubs as [Target, Target];
-    const targets = [direct, hubInfo, hubWarn, portkeyTarget];
+    const [hubInfo, hubWarn, hubOff] = hubs as [Target, Target, Target];
+    const targets = [direct, hubInfo, hubWarn, hubOff, portkeyTarget];
     let billedHeader = "";
     for (const target of targets) {
       const headers = await checkTarget(target);
       if (target === hubInfo) billedHeader = headers.get("x-aigne-hub-credits") ?? "";
+      if (target === hubOff && headers.has("x-aigne-hub-credits")) throw new Error(`${hubOff.label} billed the call`);
     }
 
     // Warm-up: every target's JIT and connection pools, at full load, unmeasured.
@@ -471,6 +486,8 @@ export async function run(): Promise<string> {
       direct,
       hubInfo,
       hubWarn,
+      hubOff,
+      hubs,
       portkey: portkeyTarget,
       single,
       loaded,
@@ -492,13 +509,16 @@ interface Measured {
   direct: Target;
   hubInfo: Target;
   hubWarn: Target;
+  hubOff: Target;
+  /** The hubs in the order of `records` and `hubSent`. */
+  hubs: Target[];
   portkey: Target;
   single: Map<Target, WrkResult[]>;
   loaded: Map<Target, WrkResult[]>;
   ttft: Map<string, { first: number[]; total: number[] }>;
   streamTargets: Target[];
   billedHeader: string;
-  records: ({ calls: number; captures: number } | undefined)[];
+  records: (Written | undefined)[];
   hubSent: number[];
   wrkVersion: string;
 }
@@ -513,7 +533,7 @@ const cpuPerRequest = (runs: WrkResult[]) =>
   runs.reduce((n, r) => n + r.cpuUs, 0) / runs.reduce((n, r) => n + r.requests, 0);
 
 function render(m: Measured): string {
-  const { direct, hubInfo, hubWarn, portkey, single, loaded, ttft } = m;
+  const { direct, hubInfo, hubWarn, hubOff, portkey, single, loaded, ttft } = m;
   const p50 = (t: Target) => roundMedian(single.get(t)!, (r) => r.p50);
   const p99 = (t: Target) => roundMedian(single.get(t)!, (r) => r.p99);
   const rowsSingle = m.targets
@@ -574,6 +594,7 @@ function render(m: Measured): string {
   const addedPortkey = p50(portkey) - p50(direct);
   const ratioInfo = loadedRps(hubInfo) / loadedRps(portkey);
   const ratioWarn = loadedRps(hubWarn) / loadedRps(portkey);
+  const creditsGap = Math.abs(loadedRps(hubOff) - loadedRps(hubInfo)) / Math.max(loadedRps(hubOff), loadedRps(hubInfo));
   const ttftOver = (delayMs: number, t: Target) =>
     median(ttftOf(delayMs, t).first) - median(ttftOf(delayMs, direct).first);
   const ttftRows = TTFT_PLANS.map(
@@ -583,9 +604,9 @@ function render(m: Measured): string {
 
   const recordLines = m.records
     .map((r, i) => {
-      const hub = i === 0 ? hubInfo : hubWarn;
+      const hub = m.hubs[i]!;
       return r
-        ? `${hub.label}: ${r.calls} call records and ${r.captures} credit captures written for ${m.hubSent[i]} requests wrk counted (plus the streamed and warm-up ones)`
+        ? `${hub.label}: ${r.calls} call records (${r.cancelled} of them cancelled, unbilled: calls in flight when wrk closed its connections at the end of a run) and ${r.captures} credit captures written for ${m.hubSent[i]} requests wrk counted (plus the streamed and warm-up ones)`
         : `${hub.label}: its database could not be read after the run`;
     })
     .join("; ");
@@ -599,9 +620,11 @@ with granted credits and a hub key, so every request authenticates the key, plac
 writes a call record — the audit — with credits on, the default) and through **Portkey's gateway**
 ${PORTKEY_VERSION} (\`node build/start-server.js --headless\`, installed in the git-ignored \`.bench/portkey\` with
 \`@hono/node-server\` pinned to ${HONO_NODE_SERVER_VERSION}; it proxies to the same mock via
-\`x-portkey-provider: openai\` and \`x-portkey-custom-host\`, and has no auth, billing or audit). The hub runs twice,
-on two data dirs: at the default log level (info: one JSON access-log line per request to stderr, here a file) and
-with \`AIGNE_HUB_LOG_LEVEL=warn\`. Load comes from \`wrk\` (${m.wrkVersion.replace(/ Copyright.*/, "")}), one thread,
+\`x-portkey-provider: openai\` and \`x-portkey-custom-host\`, and has no auth, billing or audit). The hub runs three
+times, on three data dirs: at the default log level (info: one JSON access-log line per request to stderr, here a
+file), with \`AIGNE_HUB_LOG_LEVEL=warn\`, and (issue 5) with \`AIGNE_HUB_CREDITS=off\` at the default log level, which
+still authenticates the key and writes the call record but places no hold and settles nothing; the last one is not
+in the streaming runs. Load comes from \`wrk\` (${m.wrkVersion.replace(/ Copyright.*/, "")}), one thread,
 a ${CHAT.max_tokens}-token non-streamed chat request with its headers from a Lua script. After ${WARMUP_SECONDS} s of
 unmeasured warm-up per target, ${ROUNDS} rounds each run every target for ${ROUND_SECONDS} s at one connection and
 then ${ROUND_SECONDS} s at ${CONNECTIONS} connections; latencies are the median over the rounds of wrk's per-run
@@ -615,8 +638,14 @@ token) and to the end of the stream. Either the whole mock stream is one write a
 comes after 20 ms and the rest 20 ms later, so a gateway that buffered would show +20 ms. This is a 2-core machine:
 wrk, the gateway and the mock share the two cores (the direct path has one process fewer), all on loopback.
 
-Billing and audit were on: the hub's check response carried \`x-aigne-hub-credits: ${m.billedHeader || "(missing!)"}\`;
-${recordLines}.
+What the hub writes per call, for reading the numbers: the key comes from an in-memory cache re-validated against a
+keys revision at most every 100 ms; the credit hold is one conditional write the request waits for, committed in one
+transaction with whatever else was queued in the same turn of the event loop; when the cost is within the hold (the
+usual case) the settlement, the call record and the daily usage are queued and committed in the next such group
+commit, just after the response; the WAL is checkpointed every 100 ms by a background loop, never by a request.
+
+Billing and audit were on (except for the credits-off hub, whose check response carried no credits header): the
+hub's check response carried \`x-aigne-hub-credits: ${m.billedHeader || "(missing!)"}\`; ${recordLines}.
 
 **One connection** (latency in ms; added = p50 / p99 minus the direct path's):
 
@@ -642,6 +671,7 @@ ${delayed ? `\nFirst chunk with the upstream's first token after ${delayed.delay
 | … with \`AIGNE_HUB_LOG_LEVEL=warn\` | ${signed(addedWarn)} ms | ${verdict(addedWarn < TARGET_ADDED_P50_MS)} |
 | at ${CONNECTIONS} connections ≥ ${TARGET_RPS_VS_PORTKEY}× Portkey's requests/s, default log level | ${fixed(ratioInfo, 2)}× (${fixed(loadedRps(hubInfo), 0)} vs ${fixed(loadedRps(portkey), 0)} req/s) | ${verdict(ratioInfo >= TARGET_RPS_VS_PORTKEY)} |
 | … with \`AIGNE_HUB_LOG_LEVEL=warn\` | ${fixed(ratioWarn, 2)}× | ${verdict(ratioWarn >= TARGET_RPS_VS_PORTKEY)} |
+| requests/s at ${CONNECTIONS} connections with credits on vs off less than ${TARGET_CREDITS_GAP * 100}% apart (issue 5) | ${fixed(loadedRps(hubInfo), 0)} vs ${fixed(loadedRps(hubOff), 0)} req/s, ${fixed(creditsGap * 100, 1)}% apart | ${verdict(creditsGap < TARGET_CREDITS_GAP)} |
 ${ttftRows}
 `;
 }

@@ -1,4 +1,5 @@
 /** @module The one logger: JSON lines on stderr, with secrets redacted before anything is written. */
+import { writeSync } from "node:fs";
 
 /** Severity levels in increasing order. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -20,11 +21,52 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== "object" || depth > 6) return value;
   if (value instanceof Error) return { name: value.name, message: redactText(value.message) };
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
+  return redactFields(value as Record<string, unknown>, {}, depth);
+}
+
+/** Copies an object's fields into `out`, redacted; numbers and booleans under harmless names are copied as they are. */
+function redactFields(from: Record<string, unknown>, out: Record<string, unknown>, depth: number) {
+  for (const key in from) {
+    const item = from[key];
     out[key] = SECRET_FIELD.test(key) && item !== null && item !== undefined ? "[redacted]" : redact(item, depth + 1);
   }
   return out;
+}
+
+/**
+ * Writes text to stdout (1) or stderr (2) with a plain synchronous write: lines stay whole and ordered, and Node's
+ * stream machinery is not loaded at start-up just for them. What a non-blocking descriptor refuses (a full pipe) goes
+ * through the process's stream, which waits for the reader.
+ */
+export function writeOut(fd: 1 | 2, text: string): void {
+  const bytes = Buffer.from(text);
+  let written = 0;
+  try {
+    written = writeSync(fd, bytes);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+  }
+  if (written < bytes.length) (fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(written));
+}
+
+// Log lines wait for the end of the current turn of the event loop, so a busy turn costs one write, not one per line.
+let pendingStderr = "";
+let flushOnExit = false;
+
+function flushStderr(): void {
+  const text = pendingStderr;
+  pendingStderr = "";
+  if (text) writeOut(2, text);
+}
+
+/** Queues a line for stderr; it is written at the end of this turn of the event loop (or at exit). */
+function writeStderr(line: string): void {
+  if (!pendingStderr) setImmediate(flushStderr);
+  if (!flushOnExit) {
+    flushOnExit = true;
+    process.once("exit", flushStderr);
+  }
+  pendingStderr += line;
 }
 
 /** A structured logger bound to fields such as a request id. */
@@ -42,11 +84,12 @@ export function createLogger(options: {
   fields?: Record<string, unknown>;
   write?: (line: string) => void;
 }): Logger {
-  const { level = "info", fields = {}, write = (line) => process.stderr.write(line) } = options;
+  const { level = "info", fields = {}, write = writeStderr } = options;
   const threshold = ORDER[level];
   const emit = (lvl: LogLevel, msg: string, extra?: Record<string, unknown>) => {
     if (ORDER[lvl] < threshold) return;
-    const record = redact({ time: new Date().toISOString(), level: lvl, msg, ...fields, ...extra });
+    const record = redactFields(fields, { time: new Date().toISOString(), level: lvl, msg: redactText(msg) }, 0);
+    if (extra) redactFields(extra, record, 0);
     write(`${JSON.stringify(record)}\n`);
   };
   return {

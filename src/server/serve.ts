@@ -9,7 +9,10 @@ import { createApp } from "./app";
 import { startBackgroundWorker } from "./background-worker";
 import { prepareDataDir } from "./data-dir";
 import { buildServices } from "./deps";
-import { createLogger, type Logger } from "./log";
+import { createLogger, type Logger, writeOut } from "./log";
+
+/** How often the WAL is checkpointed while serving; shutdown truncates it. */
+const CHECKPOINT_MS = 100;
 
 const HELP = `Usage: aigne-hub serve [flags]
 
@@ -108,15 +111,17 @@ export async function run(argv: string[]): Promise<number> {
   // Handlers go in before the listening line: a supervisor may send SIGTERM as soon as it reads it.
   const stopRequested = signalled(log);
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  process.stdout.write(`aigne-hub listening on ${config.scheme}://${host}:${server.port}\n`);
+  writeOut(1, `aigne-hub listening on ${config.scheme}://${host}:${server.port}\n`);
   log.info("started", { version: VERSION, dataDir: config.dataDir, port: server.port, scheme: config.scheme });
 
   const worker = startBackgroundWorker({ tasks: deps.backgroundTasks, intervalMs: config.workerTickMs, log });
+  const checkpoints = startBackgroundWorker({ tasks: [deps.checkpointTask], intervalMs: CHECKPOINT_MS, log });
 
   await stopRequested;
   // Live streams and long polls would hold the drain open until its deadline; end them first.
   deps.agentPlatform.close();
   await worker.stop();
+  await checkpoints.stop();
   await drain(server, config.shutdownGraceMs, log);
   await deps.gateway.quiesce();
   // Streams cut by the drain settle through the engine; commit every queued settlement and record before closing.

@@ -3,6 +3,7 @@ import { and, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
 import type { AccountStore, User, UserWithPassword } from "../stores";
 import type { SqliteDb } from "./client";
 import { mapConstraint } from "./errors";
+import { bumpKeysRevision } from "./keys";
 import { signInThrottle, users, webSessions } from "./schema";
 
 type UserRow = typeof users.$inferSelect;
@@ -46,6 +47,8 @@ export function createSqliteAccountStore(db: SqliteDb): AccountStore {
               .where(eq(users.id, existing.id))
               .returning()
               .get();
+            // Cached key callers carry the user's name and role.
+            bumpKeysRevision(tx);
             return { user: toUser(row), created: false };
           }
           const row = mapConstraint(

@@ -1,14 +1,12 @@
 /** @module SQLite implementation of CallStore: model call records and per-day usage. */
-import { and, count, desc, eq, gte, inArray, lt, lte, sql } from "drizzle-orm";
+import type { Database } from "bun:sqlite";
+import { and, count, desc, eq, gte, inArray, lt, lte } from "drizzle-orm";
 import type { CallRecord, CallStore } from "../stores";
-import type { SqliteDb } from "./client";
+import { type Bindings, groupCommit, type SqliteDb } from "./client";
+import { createHoldSettler } from "./ledger";
 import { modelCalls, usageDaily } from "./schema";
 
 type CallRow = typeof modelCalls.$inferSelect;
-
-function toRow(record: CallRecord): CallRow {
-  return { ...record, attempts: JSON.stringify(record.attempts) };
-}
 
 function toRecord(row: CallRow): CallRecord {
   return {
@@ -23,43 +21,78 @@ export function utcDay(at: number): string {
   return new Date(at).toISOString().slice(0, 10);
 }
 
-/** Builds the CallStore over a drizzle handle. */
-export function createSqliteCallStore(db: SqliteDb): CallStore {
+/** How long a batch of call writes waits for a hold to share a transaction with (the crash window grows by as much). */
+const COMMIT_WAIT_MS = 5;
+
+/** One (user, model, day) row of usage_daily and what a batch adds to it. */
+interface UsageDelta {
+  userId: string;
+  model: string;
+  day: string;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cost: number;
+}
+
+/** Sums a batch's records per (user, model, day), so each aggregate row is written once per batch. */
+function usageDeltas(records: CallRecord[]): UsageDelta[] {
+  const deltas = new Map<string, UsageDelta>();
+  for (const record of records) {
+    const model = record.provider && record.model ? `${record.provider}/${record.model}` : record.requestedModel;
+    const day = utcDay(record.createdAt);
+    const key = `${record.userId}\u0000${model}\u0000${day}`;
+    const delta = deltas.get(key);
+    if (!delta) {
+      const { userId, inputTokens, outputTokens, cacheReadTokens, cost } = record;
+      deltas.set(key, { userId, model, day, requests: 1, inputTokens, outputTokens, cacheReadTokens, cost });
+      continue;
+    }
+    delta.requests += 1;
+    delta.inputTokens += record.inputTokens;
+    delta.outputTokens += record.outputTokens;
+    delta.cacheReadTokens += record.cacheReadTokens;
+    delta.cost += record.cost;
+  }
+  return [...deltas.values()];
+}
+
+/** Builds the CallStore over a drizzle handle and its raw connection (for the cached group-commit statements). */
+export function createSqliteCallStore(db: SqliteDb, sqlite: Database): CallStore {
+  const settleOpenHold = createHoldSettler(sqlite);
+  const insertCall = sqlite.query<never, CallRow>(
+    `INSERT INTO model_calls (id, request_id, trace_id, user_id, key_id, app_id, surface, type, requested_model, provider,
+       model, credential_id, status, stream, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, estimated,
+       cost, rates, latency_ms, ttft_ms, error_type, error_message, attempts, created_at)
+     VALUES ($id, $requestId, $traceId, $userId, $keyId, $appId, $surface, $type, $requestedModel, $provider, $model,
+       $credentialId, $status, $stream, $inputTokens, $outputTokens, $cacheReadTokens, $cacheWriteTokens, $estimated,
+       $cost, $rates, $latencyMs, $ttftMs, $errorType, $errorMessage, $attempts, $createdAt)
+     ON CONFLICT (id) DO NOTHING`,
+  );
+  const addUsage = sqlite.query<never, Bindings<UsageDelta>>(
+    `INSERT INTO usage_daily (user_id, model, day, requests, input_tokens, output_tokens, cache_read_tokens, cost)
+     VALUES ($userId, $model, $day, $requests, $inputTokens, $outputTokens, $cacheReadTokens, $cost)
+     ON CONFLICT (user_id, model, day) DO UPDATE SET requests = usage_daily.requests + excluded.requests,
+       input_tokens = usage_daily.input_tokens + excluded.input_tokens,
+       output_tokens = usage_daily.output_tokens + excluded.output_tokens,
+       cache_read_tokens = usage_daily.cache_read_tokens + excluded.cache_read_tokens,
+       cost = usage_daily.cost + excluded.cost`,
+  );
+  // Waits a little for the next hold to share its transaction: both touch the same account and ledger pages.
+  const commit = groupCommit(
+    sqlite,
+    (batch: Parameters<CallStore["commit"]>[0]) => {
+      for (const settlement of batch.settlements) settleOpenHold(settlement);
+      for (const record of batch.records) insertCall.run({ ...record, attempts: JSON.stringify(record.attempts) });
+      for (const delta of usageDeltas(batch.records)) addUsage.run(delta);
+    },
+    COMMIT_WAIT_MS,
+  );
+
   return {
-    async insertBatch(records) {
-      if (!records.length) return;
-      db.transaction(
-        (tx) => {
-          for (const record of records) {
-            tx.insert(modelCalls).values(toRow(record)).onConflictDoNothing().run();
-            const model =
-              record.provider && record.model ? `${record.provider}/${record.model}` : record.requestedModel;
-            tx.insert(usageDaily)
-              .values({
-                userId: record.userId,
-                model,
-                day: utcDay(record.createdAt),
-                requests: 1,
-                inputTokens: record.inputTokens,
-                outputTokens: record.outputTokens,
-                cacheReadTokens: record.cacheReadTokens,
-                cost: record.cost,
-              })
-              .onConflictDoUpdate({
-                target: [usageDaily.userId, usageDaily.model, usageDaily.day],
-                set: {
-                  requests: sql`${usageDaily.requests} + 1`,
-                  inputTokens: sql`${usageDaily.inputTokens} + ${record.inputTokens}`,
-                  outputTokens: sql`${usageDaily.outputTokens} + ${record.outputTokens}`,
-                  cacheReadTokens: sql`${usageDaily.cacheReadTokens} + ${record.cacheReadTokens}`,
-                  cost: sql`${usageDaily.cost} + ${record.cost}`,
-                },
-              })
-              .run();
-          }
-        },
-        { behavior: "immediate" },
-      );
+    async commit(batch) {
+      if (batch.settlements.length || batch.records.length) await commit(batch);
     },
 
     async list(filter) {

@@ -1,4 +1,5 @@
 /** @module SQLite implementation of CatalogStore: providers, credentials, models, rates, aliases, settings. */
+import type { Database } from "bun:sqlite";
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { CatalogStore, CredentialRecord, ModelRecord, ProviderRecord } from "../stores";
 import type { SqliteDb } from "./client";
@@ -30,12 +31,13 @@ function toProvider(row: typeof providers.$inferSelect): ProviderRecord {
   return row;
 }
 
-/** Builds the CatalogStore over a drizzle handle. */
-export function createSqliteCatalogStore(db: SqliteDb): CatalogStore {
+/** Builds the CatalogStore over a drizzle handle and its raw connection (for the cached revision check). */
+export function createSqliteCatalogStore(db: SqliteDb, sqlite: Database): CatalogStore {
   const immediate = { behavior: "immediate" } as const;
+  const readRevision = sqlite.query<{ value: number }, [string]>("SELECT value FROM revisions WHERE name = ?");
   return {
     async revision() {
-      return db.select({ value: revisions.value }).from(revisions).where(eq(revisions.name, CATALOG)).get()?.value ?? 0;
+      return readRevision.get(CATALOG)?.value ?? 0;
     },
 
     async snapshot() {

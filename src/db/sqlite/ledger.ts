@@ -1,71 +1,93 @@
 /** @module SQLite implementation of LedgerStore: balances, holds and the append-only ledger, each write one transaction. */
-import { and, desc, eq, gte, lt, notInArray, or, sql, sum } from "drizzle-orm";
+import type { Database } from "bun:sqlite";
+import { and, desc, eq, gte, lt, or, sql, sum } from "drizzle-orm";
 import { conflict } from "../../shared/errors";
-import type { CreditAccount, CreditHold, LedgerEntry, LedgerStore } from "../stores";
-import type { SqliteDb } from "./client";
-import { creditAccounts, creditHolds, instances, ledgerEntries, redeemCodes } from "./schema";
+import type { CreditAccount, CreditHold, HoldSettlement, LedgerEntry, LedgerStore } from "../stores";
+import { type Bindings, groupCommit, type SqliteDb } from "./client";
+import { instances, ledgerEntries, redeemCodes } from "./schema";
 
-type Tx = Parameters<Parameters<SqliteDb["transaction"]>[0]>[0];
+type Statements = ReturnType<typeof ledgerStatements>;
 
 const IMMEDIATE = { behavior: "immediate" } as const;
+
+/**
+ * The statements every hold and settlement runs, compiled once per connection (`query` caches them): building and
+ * preparing them per call cost more than running them.
+ */
+function ledgerStatements(sqlite: Database) {
+  return {
+    account: sqlite.query<CreditAccount, [string]>(
+      "SELECT user_id AS userId, balance, held, granted, spent, grant_count AS grantCount FROM credit_accounts WHERE user_id = ?",
+    ),
+    writeAccount: sqlite.query<never, Bindings<CreditAccount & { at: number }>>(
+      `INSERT INTO credit_accounts (user_id, balance, held, granted, spent, grant_count, updated_at)
+       VALUES ($userId, $balance, $held, $granted, $spent, $grantCount, $at)
+       ON CONFLICT (user_id) DO UPDATE SET balance = excluded.balance, held = excluded.held, granted = excluded.granted,
+         spent = excluded.spent, grant_count = excluded.grant_count, updated_at = excluded.updated_at`,
+    ),
+    append: sqlite.query<never, Bindings<LedgerEntry>>(
+      `INSERT INTO ledger_entries (id, user_id, kind, delta, amount, balance_after, reference, key_id, idempotency_key, note, created_at)
+       VALUES ($id, $userId, $kind, $delta, $amount, $balanceAfter, $reference, $keyId, $idempotencyKey, $note, $createdAt)`,
+    ),
+    insertHold: sqlite.query<never, Bindings<CreditHold>>(
+      `INSERT INTO credit_holds (id, user_id, key_id, call_id, amount, status, captured, owner, created_at, expires_at)
+       VALUES ($id, $userId, $keyId, $callId, $amount, $status, $captured, $owner, $createdAt, $expiresAt)`,
+    ),
+    openHold: sqlite.query<CreditHold, [string]>(
+      `SELECT id, user_id AS userId, key_id AS keyId, call_id AS callId, amount, status, captured, owner,
+         created_at AS createdAt, expires_at AS expiresAt
+       FROM credit_holds WHERE id = ? AND status = 'open'`,
+    ),
+    closeHold: sqlite.query<never, { id: string; status: CreditHold["status"]; captured: number; at: number }>(
+      "UPDATE credit_holds SET status = $status, captured = $captured, closed_at = $at WHERE id = $id",
+    ),
+    keyCaptured: sqlite.query<{ total: number }, [string, number]>(
+      "SELECT coalesce(sum(amount), 0) AS total FROM ledger_entries WHERE key_id = ? AND kind = 'capture' AND created_at >= ?",
+    ),
+    keyHeld: sqlite.query<{ total: number }, [string]>(
+      "SELECT coalesce(sum(amount), 0) AS total FROM credit_holds WHERE key_id = ? AND status = 'open'",
+    ),
+    openHolds: sqlite.query<CreditHold, []>(
+      `SELECT id, user_id AS userId, key_id AS keyId, call_id AS callId, amount, status, captured, owner,
+         created_at AS createdAt, expires_at AS expiresAt
+       FROM credit_holds WHERE status = 'open'`,
+    ),
+    // The background worker runs these every tick and the server before it listens; start-up pays for no query building.
+    heartbeat: sqlite.query<never, { id: string; host: string; pid: number; at: number }>(
+      `INSERT INTO instances (id, host, pid, started_at, heartbeat_at) VALUES ($id, $host, $pid, $at, $at)
+       ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+    ),
+    liveInstances: sqlite.query<{ id: string; host: string; pid: number }, [number]>(
+      "SELECT id, host, pid FROM instances WHERE heartbeat_at >= ?",
+    ),
+  };
+}
 
 function emptyAccount(userId: string): CreditAccount {
   return { userId, balance: 0, held: 0, granted: 0, spent: 0, grantCount: 0 };
 }
 
-function readAccount(tx: Tx | SqliteDb, userId: string): CreditAccount {
-  const row = tx.select().from(creditAccounts).where(eq(creditAccounts.userId, userId)).get();
-  if (!row) return emptyAccount(userId);
-  const { updatedAt: _, ...account } = row;
-  return account;
+function readAccount(st: Statements, userId: string): CreditAccount {
+  return st.account.get(userId) ?? emptyAccount(userId);
 }
 
-function writeAccount(tx: Tx, account: CreditAccount, at: number): void {
-  tx.insert(creditAccounts)
-    .values({ ...account, updatedAt: at })
-    .onConflictDoUpdate({
-      target: creditAccounts.userId,
-      set: {
-        balance: account.balance,
-        held: account.held,
-        granted: account.granted,
-        spent: account.spent,
-        grantCount: account.grantCount,
-        updatedAt: at,
-      },
-    })
-    .run();
+function writeAccount(st: Statements, account: CreditAccount, at: number): void {
+  st.writeAccount.run({ ...account, at });
 }
 
-function append(tx: Tx, entry: LedgerEntry): LedgerEntry {
-  tx.insert(ledgerEntries).values(entry).run();
+function append(st: Statements, entry: LedgerEntry): LedgerEntry {
+  st.append.run(entry);
   return entry;
 }
 
 /** What a key captured plus what it holds open since `from`: its spend against a budget. */
-function keySpend(tx: Tx, keyId: string, from: number): number {
-  const captured =
-    tx
-      .select({ total: sum(ledgerEntries.amount) })
-      .from(ledgerEntries)
-      .where(and(eq(ledgerEntries.keyId, keyId), eq(ledgerEntries.kind, "capture"), gte(ledgerEntries.createdAt, from)))
-      .get()?.total ?? 0;
-  const held =
-    tx
-      .select({ total: sum(creditHolds.amount) })
-      .from(creditHolds)
-      .where(and(eq(creditHolds.keyId, keyId), eq(creditHolds.status, "open")))
-      .get()?.total ?? 0;
-  return Number(captured) + Number(held);
+function keySpend(st: Statements, keyId: string, from: number): number {
+  return st.keyCaptured.get(keyId, from)!.total + st.keyHeld.get(keyId)!.total;
 }
 
 /** Closes one open hold: captures up to what it may and releases the rest. */
-function closeHold(
-  tx: Tx,
-  hold: CreditHold,
-  input: { actual: number; captureEntryId: string; releaseEntryId: string; at: number },
-) {
-  const account = readAccount(tx, hold.userId);
+function closeHold(st: Statements, hold: CreditHold, input: Omit<HoldSettlement, "holdId">) {
+  const account = readAccount(st, hold.userId);
   account.held -= hold.amount;
   // Capture at most the hold plus what is still free, so no other call's reservation is ever spent.
   const free = Math.max(0, account.balance - account.held - hold.amount);
@@ -73,18 +95,15 @@ function closeHold(
   const released = Math.max(0, hold.amount - captured);
   account.balance -= captured;
   account.spent += captured;
-  writeAccount(tx, account, input.at);
-  tx.update(creditHolds)
-    .set({ status: captured > 0 ? "settled" : "released", captured, closedAt: input.at })
-    .where(eq(creditHolds.id, hold.id))
-    .run();
-  if (captured > 0) {
-    append(tx, {
-      id: input.captureEntryId,
+  writeAccount(st, account, input.at);
+  st.closeHold.run({ id: hold.id, status: captured > 0 ? "settled" : "released", captured, at: input.at });
+  const entry = (id: string, kind: "capture" | "release", delta: number, amount: number) =>
+    append(st, {
+      id,
       userId: hold.userId,
-      kind: "capture",
-      delta: -captured,
-      amount: captured,
+      kind,
+      delta,
+      amount,
       balanceAfter: account.balance,
       reference: hold.callId,
       keyId: hold.keyId,
@@ -92,108 +111,97 @@ function closeHold(
       note: null,
       createdAt: input.at,
     });
-  }
-  if (released > 0) {
-    append(tx, {
-      id: input.releaseEntryId,
-      userId: hold.userId,
-      kind: "release",
-      delta: 0,
-      amount: released,
-      balanceAfter: account.balance,
-      reference: hold.callId,
-      keyId: hold.keyId,
-      idempotencyKey: null,
-      note: null,
-      createdAt: input.at,
-    });
-  }
+  if (captured > 0) entry(input.captureEntryId, "capture", -captured, captured);
+  if (released > 0) entry(input.releaseEntryId, "release", 0, released);
   return { captured, released, balanceAfter: account.balance };
 }
 
-/** Builds the LedgerStore over a drizzle handle. */
-export function createSqliteLedgerStore(db: SqliteDb): LedgerStore {
+/**
+ * Settles one hold if it is still open (null otherwise), inside the caller's transaction: LedgerStore.settle runs it
+ * alone, the call store's group commit runs a batch of them.
+ */
+export function createHoldSettler(sqlite: Database) {
+  const st = ledgerStatements(sqlite);
+  return function settleOpenHold(input: HoldSettlement) {
+    const hold = st.openHold.get(input.holdId);
+    return hold ? closeHold(st, hold, input) : null;
+  };
+}
+
+/** Builds the LedgerStore over a drizzle handle and its raw connection (for the cached hot-path statements). */
+export function createSqliteLedgerStore(db: SqliteDb, sqlite: Database): LedgerStore {
+  const st = ledgerStatements(sqlite);
+  const settleOpenHold = createHoldSettler(sqlite);
+
+  // Holds placed in the same turn of the event loop share a transaction; each is still checked against the balance.
+  const placeHold = groupCommit(sqlite, (input: Parameters<LedgerStore["placeHold"]>[0]) => {
+    const account = readAccount(st, input.userId);
+    const available = account.balance - account.held;
+    if (available < input.amount) return { ok: false as const, reason: "balance" as const, available };
+    if (input.keyId && input.budget) {
+      const { dailyBudget, monthlyBudget, dayStart, monthStart } = input.budget;
+      if (dailyBudget !== null && keySpend(st, input.keyId, dayStart) + input.amount > dailyBudget) {
+        return { ok: false as const, reason: "daily_budget" as const, available };
+      }
+      if (monthlyBudget !== null && keySpend(st, input.keyId, monthStart) + input.amount > monthlyBudget) {
+        return { ok: false as const, reason: "monthly_budget" as const, available };
+      }
+    }
+    account.held += input.amount;
+    writeAccount(st, account, input.at);
+    const hold: CreditHold = {
+      id: input.id,
+      userId: input.userId,
+      keyId: input.keyId,
+      callId: input.callId,
+      amount: input.amount,
+      status: "open",
+      captured: 0,
+      owner: input.owner,
+      createdAt: input.at,
+      expiresAt: input.expiresAt,
+    };
+    st.insertHold.run(hold);
+    append(st, {
+      id: input.entryId,
+      userId: input.userId,
+      kind: "hold",
+      delta: 0,
+      amount: input.amount,
+      balanceAfter: account.balance,
+      reference: input.callId,
+      keyId: input.keyId,
+      idempotencyKey: null,
+      note: null,
+      createdAt: input.at,
+    });
+    return { ok: true as const, hold };
+  });
+  const settle = sqlite.transaction(settleOpenHold);
+  // Open holds are the calls in flight, few enough to filter here rather than in a statement per list of owners.
+  const releaseStale = sqlite.transaction((liveOwners: Set<string>, at: number, newEntryId: () => string) => {
+    const stale = st.openHolds.all().filter((hold) => !liveOwners.has(hold.owner) || hold.expiresAt < at);
+    for (const hold of stale) {
+      closeHold(st, hold, { actual: 0, captureEntryId: newEntryId(), releaseEntryId: newEntryId(), at });
+    }
+    return stale.length;
+  });
+
   return {
     async account(userId) {
-      return readAccount(db, userId);
+      return readAccount(st, userId);
     },
 
     async placeHold(input) {
-      return db.transaction((tx) => {
-        const account = readAccount(tx, input.userId);
-        const available = account.balance - account.held;
-        if (available < input.amount) return { ok: false as const, reason: "balance" as const, available };
-        if (input.keyId && input.budget) {
-          const { dailyBudget, monthlyBudget, dayStart, monthStart } = input.budget;
-          if (dailyBudget !== null && keySpend(tx, input.keyId, dayStart) + input.amount > dailyBudget) {
-            return { ok: false as const, reason: "daily_budget" as const, available };
-          }
-          if (monthlyBudget !== null && keySpend(tx, input.keyId, monthStart) + input.amount > monthlyBudget) {
-            return { ok: false as const, reason: "monthly_budget" as const, available };
-          }
-        }
-        account.held += input.amount;
-        writeAccount(tx, account, input.at);
-        const hold: CreditHold = {
-          id: input.id,
-          userId: input.userId,
-          keyId: input.keyId,
-          callId: input.callId,
-          amount: input.amount,
-          status: "open",
-          captured: 0,
-          owner: input.owner,
-          createdAt: input.at,
-          expiresAt: input.expiresAt,
-        };
-        tx.insert(creditHolds).values(hold).run();
-        append(tx, {
-          id: input.entryId,
-          userId: input.userId,
-          kind: "hold",
-          delta: 0,
-          amount: input.amount,
-          balanceAfter: account.balance,
-          reference: input.callId,
-          keyId: input.keyId,
-          idempotencyKey: null,
-          note: null,
-          createdAt: input.at,
-        });
-        return { ok: true as const, hold };
-      }, IMMEDIATE);
+      return placeHold(input);
     },
 
     async settle(input) {
-      return db.transaction((tx) => {
-        const hold = tx
-          .select()
-          .from(creditHolds)
-          .where(and(eq(creditHolds.id, input.holdId), eq(creditHolds.status, "open")))
-          .get();
-        if (!hold) return null;
-        const { closedAt: _, ...open } = hold;
-        return closeHold(tx, open, input);
-      }, IMMEDIATE);
+      return settle.immediate(input);
     },
 
     async releaseStale({ liveOwners, at, newEntryId }) {
-      return db.transaction((tx) => {
-        const stale = tx
-          .select()
-          .from(creditHolds)
-          .where(
-            and(
-              eq(creditHolds.status, "open"),
-              or(notInArray(creditHolds.owner, liveOwners.length ? liveOwners : [""]), lt(creditHolds.expiresAt, at)),
-            ),
-          )
-          .all();
-        for (const { closedAt: _, ...hold } of stale) {
-          closeHold(tx, hold, { actual: 0, captureEntryId: newEntryId(), releaseEntryId: newEntryId(), at });
-        }
-        return stale.length;
-      }, IMMEDIATE);
+      return releaseStale.immediate(new Set(liveOwners), at, newEntryId);
     },
 
     async grant(input) {
@@ -206,9 +214,9 @@ export function createSqliteLedgerStore(db: SqliteDb): LedgerStore {
             .get();
           if (existing && existing.userId !== input.userId)
             throw conflict("that idempotency key was used for another user");
-          if (existing) return { applied: false, entry: existing, account: readAccount(tx, existing.userId) };
+          if (existing) return { applied: false, entry: existing, account: readAccount(st, existing.userId) };
         }
-        const account = readAccount(tx, input.userId);
+        const account = readAccount(st, input.userId);
         const debit = input.amount < 0;
         // A debit never takes more than is available, so balances stay ≥ 0 and open holds stay covered.
         const delta = debit ? -Math.min(-input.amount, Math.max(0, account.balance - account.held)) : input.amount;
@@ -217,8 +225,8 @@ export function createSqliteLedgerStore(db: SqliteDb): LedgerStore {
           account.granted += delta;
           account.grantCount += 1;
         }
-        writeAccount(tx, account, input.at);
-        const entry = append(tx, {
+        writeAccount(st, account, input.at);
+        const entry = append(st, {
           id: input.entryId,
           userId: input.userId,
           // A debit stays an adjustment even when nothing was available to take.
@@ -258,18 +266,11 @@ export function createSqliteLedgerStore(db: SqliteDb): LedgerStore {
     },
 
     async heartbeat(input) {
-      db.insert(instances)
-        .values({ id: input.id, host: input.host, pid: input.pid, startedAt: input.at, heartbeatAt: input.at })
-        .onConflictDoUpdate({ target: instances.id, set: { heartbeatAt: input.at } })
-        .run();
+      st.heartbeat.run(input);
     },
 
     async liveInstances(since) {
-      return db
-        .select({ id: instances.id, host: instances.host, pid: instances.pid })
-        .from(instances)
-        .where(gte(instances.heartbeatAt, since))
-        .all();
+      return st.liveInstances.all(since);
     },
 
     async forgetInstance(id) {
@@ -311,12 +312,12 @@ export function createSqliteLedgerStore(db: SqliteDb): LedgerStore {
           .returning()
           .get();
         if (!code) return null;
-        const account = readAccount(tx, input.userId);
+        const account = readAccount(st, input.userId);
         account.balance += code.amount;
         account.granted += code.amount;
         account.grantCount += 1;
-        writeAccount(tx, account, input.at);
-        append(tx, {
+        writeAccount(st, account, input.at);
+        append(st, {
           id: input.entryId,
           userId: input.userId,
           kind: "grant",

@@ -1,5 +1,5 @@
 /** @module What every model-calling route shares: the call context, response headers, and the SSE responder. */
-import { ulid } from "ulid";
+import { monotonicFactory } from "ulid";
 import type { AppError } from "../../shared/errors";
 import { formatCredits } from "../../shared/money";
 import type { Caller } from "../auth";
@@ -17,8 +17,9 @@ const encoder = new TextEncoder();
  * limits, the public base URL and the abort signal.
  */
 export function callContexts(deps: Pick<AppDeps, "requests" | "publicBaseUrl">, surface: string) {
+  const newCallId = monotonicFactory();
   return (request: Request, caller: Caller): CallContext => ({
-    callId: ulid(),
+    callId: newCallId(),
     userId: caller.user.id,
     keyId: caller.keyId ?? null,
     appId: request.headers.get("x-aigne-hub-client-did")?.slice(0, 256) || null,
@@ -26,7 +27,10 @@ export function callContexts(deps: Pick<AppDeps, "requests" | "publicBaseUrl">, 
     surface,
     signal: request.signal,
     limits: caller.limits,
-    baseUrl: deps.publicBaseUrl(request),
+    // Read only for a 402's top-up link, so it is not derived from the URL on every call.
+    get baseUrl() {
+      return deps.publicBaseUrl(request);
+    },
   });
 }
 
@@ -45,9 +49,9 @@ export function servedHeaders(served: Served, settlement?: Settlement): Record<s
 
 /**
  * Streams a chat as SSE through a surface's encoder. The response starts at once (with the encoder's `open()`);
- * `stream` may still be waiting for the first upstream byte. Pings keep an idle line open; the final frame is written
- * after settlement, so it can carry the billed credits. A client that leaves cancels the body, which lets the
- * engine drain and settle.
+ * `stream` may still be waiting for the first upstream byte. A ping goes out whenever `pingMs` passed without a write,
+ * to keep an idle line open; the final frame is written after settlement, so it can carry the billed credits. A client
+ * that leaves cancels the body, which lets the engine drain and settle.
  */
 export function sseResponse(input: {
   stream: Promise<ChatStream>;
@@ -59,62 +63,60 @@ export function sseResponse(input: {
   const { encoder: frames, pingMs = PING_MS } = input;
   let iterator: AsyncIterator<ChatChunk> | undefined;
   let started: ChatStream | undefined;
-  let waiting: Promise<IteratorResult<ChatChunk>> | undefined;
   let done = false;
+  let wrote = false;
+  let pinger: ReturnType<typeof setInterval> | undefined;
   // A client may leave before the stream starts; the engine settles that call, so the rejection needs no handler here.
   input.stream.catch(() => undefined);
 
-  const withPing = <T>(promise: Promise<T>): Promise<T | "ping"> => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const ping = new Promise<"ping">((resolve) => {
-      timer = setTimeout(() => resolve("ping"), pingMs);
-    });
-    return Promise.race([promise, ping]).finally(() => clearTimeout(timer));
+  const write = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
+    controller.enqueue(encoder.encode(text));
+    wrote = true;
+  };
+
+  const stop = () => {
+    done = true;
+    clearInterval(pinger);
   };
 
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
-    if (text) controller.enqueue(encoder.encode(text));
-    done = true;
+    if (text) write(controller, text);
+    stop();
     controller.close();
   };
 
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       const head = frames.open();
-      if (head) controller.enqueue(encoder.encode(head));
+      if (head) write(controller, head);
+      // One timer per stream rather than one per awaited chunk: the chunks' path stays free of timers and races.
+      pinger = setInterval(() => {
+        if (!wrote && !done) controller.enqueue(encoder.encode(frames.ping()));
+        wrote = false;
+      }, pingMs);
     },
     // Stream rules call pull again only after something was enqueued, so this loops until a frame is written.
     async pull(controller) {
-      while (!done) {
-        if (!started) {
-          let outcome: ChatStream | "ping";
-          try {
-            outcome = await withPing(input.stream);
-          } catch (error) {
-            finish(controller, frames.error(toAppError("UNKNOWN", error)));
-            return;
-          }
-          if (outcome === "ping") {
-            controller.enqueue(encoder.encode(frames.ping()));
-            return;
-          }
-          started = outcome;
-          iterator = started.chunks[Symbol.asyncIterator]();
-        }
-        waiting ??= iterator!.next();
-        const step = await withPing(waiting);
-        if (step === "ping") {
-          controller.enqueue(encoder.encode(frames.ping()));
+      if (!started) {
+        try {
+          started = await input.stream;
+        } catch (error) {
+          if (!done) finish(controller, frames.error(toAppError("UNKNOWN", error)));
           return;
         }
-        waiting = undefined;
+        iterator = started.chunks[Symbol.asyncIterator]();
+      }
+      while (!done) {
+        const step = await iterator!.next();
+        if (done) return;
         if (!step.done) {
           const text = frames.chunk(step.value);
           if (!text) continue;
-          controller.enqueue(encoder.encode(text));
+          write(controller, text);
           return;
         }
         const settlement = await started.settled;
+        if (done) return;
         finish(
           controller,
           settlement.error
@@ -128,7 +130,7 @@ export function sseResponse(input: {
       }
     },
     cancel() {
-      done = true;
+      stop();
       void iterator?.return?.(undefined);
     },
   });

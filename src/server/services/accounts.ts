@@ -13,6 +13,10 @@ const SIGN_IN_LOCK_MS = 15 * 60 * 1000;
 const MAX_FAILURES_PER_EMAIL = 5;
 const MAX_FAILURES_PER_ADDRESS = 30;
 const KEY_TOUCH_INTERVAL_MS = 60_000;
+/** Authenticated keys kept in memory; past this many, the longest-cached is dropped. */
+const KEY_CACHE_SIZE = 10_000;
+/** How stale the key cache may get: a key revoked or changed by another process is refused within this. */
+const KEY_REVISION_CHECK_MS = 100;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
@@ -70,7 +74,32 @@ export function createAccounts(deps: {
 }) {
   const { stores, secrets, now = Date.now, onUserCreated } = deps;
   let dummyHash: Promise<string> | undefined;
+  // Authenticated keys by hash, valid while the keys revision (bumped by every key or user write) stays put.
+  const callers = new Map<string, HubCaller>();
+  let keysRevision: number | undefined;
+  let keysCheckedAt = -Infinity;
+  // Last-use times waiting to be written by the background worker, by key id.
+  const touches = new Map<string, number>();
   const hashPassword = (password: string) => Bun.password.hash(password, { algorithm: "argon2id" });
+
+  /** After this process changed a key or a user, the next authentication re-reads the revision the change bumped. */
+  function recheckKeys(): void {
+    keysCheckedAt = -Infinity;
+  }
+
+  /** Clears the key cache when the keys revision moved, checking at most every KEY_REVISION_CHECK_MS. */
+  async function checkKeysRevision(): Promise<number | undefined> {
+    // Real elapsed time, not the injected clock: this bounds staleness, which a frozen test clock must not stop.
+    const at = performance.now();
+    if (at - keysCheckedAt < KEY_REVISION_CHECK_MS) return keysRevision;
+    keysCheckedAt = at;
+    const revision = await stores.keys.revision();
+    if (revision !== keysRevision) {
+      callers.clear();
+      keysRevision = revision;
+    }
+    return revision;
+  }
 
   async function upsertUser(input: { email: string; password?: string; name?: string; role?: "admin" | "user" }) {
     validateUserInput(input);
@@ -86,6 +115,7 @@ export function createAccounts(deps: {
       passwordHash,
       at: now(),
     });
+    recheckKeys();
     if (result.created) await onUserCreated?.(result.user);
     return result;
   }
@@ -175,20 +205,44 @@ export function createAccounts(deps: {
     return { key, record };
   }
 
-  /** Authenticates a presented hub key; unknown, revoked and expired keys are one 401. */
+  /**
+   * Authenticates a presented hub key; unknown, revoked and expired keys are one 401. Known keys come from memory,
+   * re-validated against the keys revision at most every KEY_REVISION_CHECK_MS; unknown ones are looked up every time,
+   * so guessing fills no cache. Last use is recorded at most once a minute, by the background worker.
+   */
   async function authenticateKey(key: string | undefined): Promise<HubCaller> {
     if (!key || key.length > 256) throw unauthorized();
     const at = now();
-    const found = await stores.keys.findActiveHubKey(secrets.hashKey(key), at);
-    if (!found) throw unauthorized();
+    const hash = secrets.hashKey(key);
+    const revision = await checkKeysRevision();
+    let found = callers.get(hash);
+    if (!found) {
+      found = (await stores.keys.findActiveHubKey(hash, at)) ?? undefined;
+      if (!found) throw unauthorized();
+      // A revision that moved during the lookup may have outdated it: use it, but do not keep it.
+      if (keysRevision === revision) {
+        if (callers.size >= KEY_CACHE_SIZE) callers.delete(callers.keys().next().value!);
+        callers.set(hash, found);
+      }
+    }
+    if (found.key.expiresAt !== null && found.key.expiresAt <= at) throw unauthorized();
     if (found.key.lastUsedAt === null || found.key.lastUsedAt < at - KEY_TOUCH_INTERVAL_MS) {
-      await stores.keys.touchHubKey(found.key.id, at, KEY_TOUCH_INTERVAL_MS);
+      found.key.lastUsedAt = at;
+      touches.set(found.key.id, at);
     }
     return found;
   }
 
+  /** Writes the queued last-use times of hub keys (the background worker's task, and shutdown). */
+  async function recordKeyUse(): Promise<void> {
+    const pending = [...touches];
+    touches.clear();
+    for (const [id, at] of pending) await stores.keys.touchHubKey(id, at, KEY_TOUCH_INTERVAL_MS);
+  }
+
   async function revokeHubKey(input: { id: string; userId?: string }) {
     const revoked = await stores.keys.revokeHubKey({ ...input, at: now() });
+    recheckKeys();
     if (!revoked) throw notFound("no active key with that id");
     return revoked;
   }
@@ -224,6 +278,7 @@ export function createAccounts(deps: {
       monthlyBudget: budget(input.monthlyBudget, "monthlyBudget", current.monthlyBudget),
     };
     const updated = await stores.keys.setKeyLimits({ id: input.id, userId: input.userId, limits });
+    recheckKeys();
     if (!updated) throw notFound("no key with that id");
     return updated;
   }
@@ -237,6 +292,7 @@ export function createAccounts(deps: {
     signOut,
     issueHubKey,
     authenticateKey,
+    recordKeyUse,
     revokeHubKey,
     listHubKeys: (userId: string) => stores.keys.listHubKeys(userId),
     findUser: (id: string) => stores.accounts.findUserById(id),

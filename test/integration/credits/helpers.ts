@@ -46,9 +46,9 @@ export interface CreditsFixture {
   account(userId?: string): ReturnType<InProcessHub["deps"]["stores"]["ledger"]["account"]>;
   /** The user's ledger entries, oldest first. */
   entries(userId?: string): Promise<LedgerEntry[]>;
-  /** Flushes the recorder and lists every call record, oldest first. */
+  /** Commits the queued writes and lists every call record, oldest first. */
   calls(): Promise<CallRecord[]>;
-  /** Waits until the user holds nothing (every started call settled) and the recorder has written. */
+  /** Waits until the user holds nothing (every started call settled) and the queued writes are committed. */
   settled(userId?: string, timeoutMs?: number): Promise<void>;
   /** Creates another user (straight through the store) with a hub key. */
   addUser(email: string): Promise<{ userId: string; key: string; keyId: string }>;
@@ -59,7 +59,7 @@ export interface CreditsFixture {
 export async function startCreditsHub(options: { env?: Record<string, string> } = {}): Promise<CreditsFixture> {
   const mock = await startMockUpstream({ script: { text: "Hello there", usage: USAGE } });
   const hub = await startInProcessHub({ env: options.env });
-  const { accounts, catalog, stores, recorder } = hub.deps;
+  const { accounts, catalog, stores } = hub.deps;
   // Straight through the store: hashing a password (argon2id) would cost each user most of a second.
   const addUser = async (email: string, role: "admin" | "user" = "user") => {
     const { user } = await stores.accounts.upsertUser({
@@ -95,7 +95,7 @@ export async function startCreditsHub(options: { env?: Record<string, string> } 
     });
   };
   const calls = async () => {
-    await recorder.flush();
+    await hub.deps.flushWrites();
     return (await stores.calls.list({ limit: 10_000 })).reverse();
   };
   return {
@@ -124,7 +124,7 @@ export async function startCreditsHub(options: { env?: Record<string, string> } 
           throw new Error(`holds still open: ${JSON.stringify(await stores.ledger.account(userId))}`);
         await Bun.sleep(10);
       }
-      await recorder.flush();
+      await hub.deps.flushWrites();
     },
     addUser: (email) => addUser(email),
     async stop() {

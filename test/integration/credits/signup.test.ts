@@ -45,6 +45,8 @@ describe("AIGNE_HUB_SIGNUP_CREDITS=5", () => {
     expect(info.creditBalance).toMatchObject({ balance: "5", total: "5", grantCount: 1 });
     const chat = await f.request("POST", "/v1/chat/completions", { body: f.openaiChat(false), key: issued.key });
     expect(chat.status).toBe(200);
+    // The capture is known when the response goes out and is committed just after it.
+    await f.settled(user.id);
     expect(await f.account(user.id)).toMatchObject({ balance: 4_999_950, held: 0 });
   });
 

@@ -36,7 +36,7 @@ export interface GatewayFixture {
   ): Promise<Response>;
   /** GETs with the hub key (or none with `key: null`). */
   get(path: string, options?: { key?: string | null }): Promise<Response>;
-  /** Flushes the recorder and lists this hub's call records, oldest first. */
+  /** Commits the queued writes and lists this hub's call records, oldest first. */
   calls(): Promise<CallRecord[]>;
   /**
    * Waits for the newest call record that satisfies `check` and was not there at the last `forgetCalls()` nor
@@ -123,7 +123,7 @@ async function configure(hub: InProcessHub, mock: MockUpstream, options: Gateway
   };
   const claimed = new Set<string>();
   const calls = async () => {
-    await hub.deps.recorder.flush();
+    await hub.deps.flushWrites();
     const list = await hub.deps.stores.calls.list({ limit: 10_000 });
     return list.reverse();
   };

@@ -1,8 +1,11 @@
 /** @module Request body of the Anthropic-compatible surface: lenient about extra fields, strict about what we read. */
 import { type Static, t } from "elysia";
+import { wholeNumber } from "../openai/schemas";
 import { nullish, OPEN_OBJECT } from "../sse";
 
-const CacheControl = nullish(t.Object({ type: t.Literal("ephemeral"), ttl: t.Optional(t.UnionEnum(["5m", "1h"])) }));
+const CacheControl = nullish(
+  t.Object({ type: t.Literal("ephemeral"), ttl: t.Optional(t.Union([t.Literal("5m"), t.Literal("1h")])) }),
+);
 
 const TextBlock = t.Object({ type: t.Literal("text"), text: t.String(), cache_control: CacheControl });
 
@@ -66,22 +69,28 @@ const Tool = t.Object({
 });
 
 const ToolChoice = t.Union([
-  t.Object({ type: t.UnionEnum(["auto", "any", "none"]), disable_parallel_tool_use: t.Optional(t.Boolean()) }),
+  t.Object({
+    type: t.Union([t.Literal("auto"), t.Literal("any"), t.Literal("none")]),
+    disable_parallel_tool_use: t.Optional(t.Boolean()),
+  }),
   t.Object({ type: t.Literal("tool"), name: t.String(), disable_parallel_tool_use: t.Optional(t.Boolean()) }),
 ]);
 
 const Thinking = t.Union([
-  t.Object({ type: t.Literal("enabled"), budget_tokens: t.Integer({ minimum: 1 }) }),
-  t.Object({ type: t.UnionEnum(["disabled", "adaptive"]) }),
+  t.Object({ type: t.Literal("enabled"), budget_tokens: wholeNumber({ minimum: 1 }) }),
+  t.Object({ type: t.Union([t.Literal("disabled"), t.Literal("adaptive")]) }),
 ]);
 
 /** `POST /v1/messages`. */
 export const AnthropicMessagesBody = t.Object(
   {
     model: t.String({ minLength: 1 }),
-    max_tokens: t.Integer({ minimum: 1 }),
+    max_tokens: wholeNumber({ minimum: 1 }),
     messages: t.Array(
-      t.Object({ role: t.UnionEnum(["user", "assistant"]), content: t.Union([t.String(), t.Array(ContentBlock)]) }),
+      t.Object({
+        role: t.Union([t.Literal("user"), t.Literal("assistant")]),
+        content: t.Union([t.String(), t.Array(ContentBlock)]),
+      }),
       { minItems: 1 },
     ),
     system: t.Optional(t.Union([t.String(), t.Array(TextBlock)])),
@@ -90,7 +99,7 @@ export const AnthropicMessagesBody = t.Object(
     thinking: t.Optional(Thinking),
     temperature: t.Optional(t.Number()),
     top_p: t.Optional(t.Number()),
-    top_k: t.Optional(t.Integer({ minimum: 0 })),
+    top_k: t.Optional(wholeNumber({ minimum: 0 })),
     stop_sequences: t.Optional(t.Array(t.String())),
     stream: t.Optional(t.Boolean()),
     metadata: t.Optional(t.Object({ user_id: nullish(t.String()) })),

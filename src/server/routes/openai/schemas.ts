@@ -2,6 +2,13 @@
 import { type Static, t } from "elysia";
 import { nullish, OPEN_OBJECT } from "../sse";
 
+/**
+ * A whole number. Elysia's `t.Integer` (like `t.UnionEnum`, which injects a default) costs every body a decode pass
+ * over all its fields; this is a plain check.
+ */
+export const wholeNumber = (options: { minimum?: number; maximum?: number } = {}) =>
+  t.Number({ ...options, multipleOf: 1 });
+
 const TextPart = t.Object({ type: t.Literal("text"), text: t.String() });
 
 const ImageUrlPart = t.Object({
@@ -98,16 +105,26 @@ export const OpenAIChatBody = t.Object(
     ),
     parallel_tool_calls: nullish(t.Boolean()),
     response_format: nullish(ResponseFormat),
-    max_tokens: nullish(t.Integer({ minimum: 1 })),
-    max_completion_tokens: nullish(t.Integer({ minimum: 1 })),
+    max_tokens: nullish(wholeNumber({ minimum: 1 })),
+    max_completion_tokens: nullish(wholeNumber({ minimum: 1 })),
     temperature: nullish(t.Number()),
     top_p: nullish(t.Number()),
     stop: nullish(t.Union([t.String(), t.Array(t.String())])),
     frequency_penalty: nullish(t.Number()),
     presence_penalty: nullish(t.Number()),
-    seed: nullish(t.Integer()),
-    n: nullish(t.Integer({ minimum: 1 })),
-    reasoning_effort: nullish(t.UnionEnum(["none", "minimal", "low", "medium", "high", "xhigh", "max"])),
+    seed: nullish(wholeNumber()),
+    n: nullish(wholeNumber({ minimum: 1 })),
+    reasoning_effort: nullish(
+      t.Union([
+        t.Literal("none"),
+        t.Literal("minimal"),
+        t.Literal("low"),
+        t.Literal("medium"),
+        t.Literal("high"),
+        t.Literal("xhigh"),
+        t.Literal("max"),
+      ]),
+    ),
     user: nullish(t.String()),
     stream: nullish(t.Boolean()),
     stream_options: nullish(t.Object({ include_usage: nullish(t.Boolean()) })),
@@ -121,7 +138,7 @@ export const OpenAIEmbeddingsBody = t.Object(
   {
     model: t.String({ minLength: 1 }),
     input: t.Union([t.String(), t.Array(t.String()), t.Array(t.Number()), t.Array(t.Array(t.Number()))]),
-    dimensions: nullish(t.Integer({ minimum: 1 })),
+    dimensions: nullish(wholeNumber({ minimum: 1 })),
     encoding_format: nullish(t.Union([t.Literal("float"), t.Literal("base64")])),
     user: nullish(t.String()),
   },
@@ -134,7 +151,7 @@ export const OpenAIImagesBody = t.Object(
   {
     model: t.String({ minLength: 1 }),
     prompt: t.String({ minLength: 1 }),
-    n: nullish(t.Integer({ minimum: 1, maximum: 10 })),
+    n: nullish(wholeNumber({ minimum: 1, maximum: 10 })),
     size: nullish(t.String()),
     quality: nullish(t.String()),
     style: nullish(t.String()),

@@ -1,37 +1,49 @@
-/** @module Writes call records off the hot path: buffered, flushed in batches on a timer, at a size, and on stop. */
-import type { CallRecord, Stores } from "../../../db/stores";
+/**
+ * @module The gateway's group commit: call records and the hold settlements whose outcome is already known are queued
+ * and written together, one transaction per batch, once the responses of the current turn of the event loop are on
+ * their way (or at a batch size), off the request path.
+ */
+import type { CallRecord, HoldSettlement, Stores } from "../../../db/stores";
 
-/** Buffers call records and writes them in batches. */
-export function createCallRecorder(deps: {
-  stores: Stores;
-  flushMs?: number;
-  maxBatch?: number;
-  onError?: (error: unknown) => void;
-}) {
-  const { stores, flushMs = 250, maxBatch = 200, onError = () => {} } = deps;
-  let buffer: CallRecord[] = [];
-  let timer: ReturnType<typeof setTimeout> | undefined;
+/** Queues call records and deferred settlements and commits them in batches. */
+export function createCallRecorder(deps: { stores: Stores; maxBatch?: number; onError?: (error: unknown) => void }) {
+  const { stores, maxBatch = 200, onError = () => {} } = deps;
+  let records: CallRecord[] = [];
+  let settlements: HoldSettlement[] = [];
+  let scheduled: ReturnType<typeof setImmediate> | undefined;
   let writing: Promise<void> = Promise.resolve();
 
-  /** Writes what is buffered; concurrent flushes queue behind each other. */
+  /** Commits what is queued; concurrent flushes queue behind each other, and each resolves once its batch is written. */
   function flush(): Promise<void> {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const batch = buffer;
-    buffer = [];
-    if (!batch.length) return writing;
-    writing = writing.then(() => stores.calls.insertBatch(batch)).catch(onError);
+    if (scheduled) clearImmediate(scheduled);
+    scheduled = undefined;
+    if (!records.length && !settlements.length) return writing;
+    const batch = { records, settlements };
+    records = [];
+    settlements = [];
+    writing = writing.then(() => stores.calls.commit(batch)).catch(onError);
     return writing;
   }
 
-  /** Queues one record; the write happens within `flushMs` or once `maxBatch` records are waiting. */
-  function record(call: CallRecord): void {
-    buffer.push(call);
-    if (buffer.length >= maxBatch) void flush();
-    else timer ??= setTimeout(() => void flush(), flushMs);
+  function queued(): void {
+    if (records.length + settlements.length >= maxBatch) void flush();
+    // A commit costs mostly its transaction (the WAL pages it rewrites), so what one turn queued goes in one.
+    else scheduled ??= setImmediate(() => void flush());
   }
 
-  return { record, flush };
+  /** Queues one call record. */
+  function record(call: CallRecord): void {
+    records.push(call);
+    queued();
+  }
+
+  /** Queues the settlement of a hold whose capture is already known. */
+  function settle(settlement: HoldSettlement): void {
+    settlements.push(settlement);
+    queued();
+  }
+
+  return { record, settle, flush };
 }
 
 /** The recorder's type. */

@@ -8,7 +8,7 @@ import { costOf, formatRate, type PricedUsage } from "../../../shared/money";
 import type { Provider, ProviderTarget, ProviderType } from "../../providers/types";
 import { UpstreamFailure } from "../../providers/types";
 import type { Candidate, Catalog, UsableCredential } from "../catalog";
-import type { Credits } from "../credits";
+import type { Credits, PlacedHold } from "../credits";
 import type { CallRecorder } from "./call-recorder";
 import { ChunkQueue } from "./chunk-queue";
 import type { CredentialHealth } from "./credential-health";
@@ -16,12 +16,9 @@ import { estimateRequestTokens, estimateTextTokens, holdInputTokens } from "./to
 import type {
   ChatChunk,
   ChatRequest,
-  ChatResult,
   EmbeddingRequest,
-  EmbeddingResult,
   FinishReason,
   ImageRequest,
-  ImageResult,
   ModelListing,
   Usage,
 } from "./types";
@@ -250,7 +247,7 @@ export function createGateway(deps: {
     stream: boolean;
     started: number;
     attempts: CallAttempt[];
-    holdId: string | null;
+    hold: PlacedHold | null;
   }
 
   /** Settles a call once: captures the cost of its usage (releasing the rest of the hold) and records it. */
@@ -270,7 +267,7 @@ export function createGateway(deps: {
     // A failed call is free unless its stream had started: then what was delivered is billed, as for a disconnect.
     const billable = input.status !== "failed" || (input.stream && input.firstByteAt !== null);
     const due = rates && billable ? costOf(input.usage, rates) : 0n;
-    const cost = await credits.settle(input.holdId, due, {
+    const cost = await credits.settleHeld(input.hold, due, {
       keyId: input.ctx.keyId,
       tokens: input.usage.inputTokens + input.usage.outputTokens + input.usage.cacheReadTokens,
     });
@@ -347,13 +344,13 @@ export function createGateway(deps: {
     credits.admit(ctx.keyId, ctx.limits);
     const started = now();
     const candidates = await catalog.resolve(model, type);
-    const base: CallBase = { ctx, type, requestedModel: model, stream, started, attempts: [], holdId: null };
+    const base: CallBase = { ctx, type, requestedModel: model, stream, started, attempts: [], hold: null };
     const amount = candidates.reduce((max, c) => {
       const cost = c.model ? costOf(worstCase(c), c.model) : 0n;
       return cost > max ? cost : max;
     }, 0n);
     try {
-      base.holdId = await credits.hold({
+      base.hold = await credits.reserve({
         userId: ctx.userId,
         keyId: ctx.keyId,
         callId: ctx.callId,
