@@ -2,7 +2,7 @@
  * @module Stripe Checkout top-ups with the official SDK: a checkout session per purchase, and a webhook that
  * verifies the signature and credits each paid session exactly once (the event id is the grant's idempotency key).
  */
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import type { ServerConfig } from "../../config";
 import type { User } from "../../db/stores";
 import { AppError, forbidden, invalidRequest, unavailable } from "../../shared/errors";
@@ -22,12 +22,15 @@ function apiAddress(apiUrl: string | undefined) {
 /** Builds the top-up service; without a configured secret key every call answers 503. */
 export function createStripeTopups(deps: { config: ServerConfig["stripe"]; credits: Credits }) {
   const { config, credits } = deps;
-  const stripe = config
-    ? new Stripe(config.secretKey, { maxNetworkRetries: 1, telemetry: false, ...apiAddress(config.apiUrl) })
-    : undefined;
+  let stripe: Promise<Stripe> | undefined;
 
-  function client(): Stripe {
-    if (!stripe || !config) throw unavailable("Card top-ups are not configured on this hub");
+  /** The SDK client, loaded on first use: most hubs never configure card top-ups, and it is large to load. */
+  function client(): Promise<Stripe> {
+    if (!config) throw unavailable("Card top-ups are not configured on this hub");
+    stripe ??= import("stripe").then(
+      ({ default: StripeClient }) =>
+        new StripeClient(config.secretKey, { maxNetworkRetries: 1, telemetry: false, ...apiAddress(config.apiUrl) }),
+    );
     return stripe;
   }
 
@@ -37,7 +40,7 @@ export function createStripeTopups(deps: { config: ServerConfig["stripe"]; credi
     credits: string;
     baseUrl: string;
   }): Promise<{ url: string; id: string }> {
-    const api = client();
+    const api = await client();
     const micro = parseCredits(input.credits, "credits");
     if (micro <= 0n || micro % 1_000_000n !== 0n || micro > MAX_CREDITS_PER_PURCHASE) {
       throw invalidRequest("credits must be a whole number from 1 to 1000000", "credits");
@@ -71,7 +74,7 @@ export function createStripeTopups(deps: { config: ServerConfig["stripe"]; credi
 
   /** Verifies a webhook delivery and credits a paid checkout once; returns whether this delivery granted credits. */
   async function webhook(payload: string, signature: string | null): Promise<{ credited: boolean }> {
-    const api = client();
+    const api = await client();
     if (!config?.webhookSecret) throw unavailable("The Stripe webhook secret is not configured on this hub");
     let event: Stripe.Event;
     try {
@@ -97,7 +100,7 @@ export function createStripeTopups(deps: { config: ServerConfig["stripe"]; credi
     return { credited: result.applied };
   }
 
-  return { enabled: Boolean(stripe), checkout, webhook };
+  return { enabled: Boolean(config), checkout, webhook };
 }
 
 /** The top-up service's type. */
