@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startBinaryHub, type TestHub } from "../../support/hub";
+import { pageWithAssets } from "../../support/page-assets";
 import { type TempDir, tempDir } from "../../support/temp-dir";
 
 const PAGES = [
@@ -28,35 +29,10 @@ afterAll(async () => {
   dir?.remove();
 });
 
-interface Asset {
-  status: number;
-  type: string;
-  body: Uint8Array<ArrayBuffer>;
-}
-
-/** Fetches a page and every asset it loads, following chunk imports inside scripts; assets are keyed by path. */
-async function pageWithAssets(path: string) {
-  const page = await fetch(`${hub.url}${path}`);
-  const html = await page.text();
-  const assets = new Map<string, Asset>();
-  const queue = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]!);
-  while (queue.length) {
-    const url = queue.shift()!;
-    if (assets.has(url)) continue;
-    const response = await fetch(`${hub.url}${url}`);
-    const body = new Uint8Array(await response.arrayBuffer());
-    assets.set(url, { status: response.status, type: response.headers.get("content-type") ?? "", body });
-    if (url.endsWith(".js"))
-      for (const [, next] of new TextDecoder().decode(body).matchAll(/["'`](?:\.\/|\/)(chunk-[\w-]+\.js)["'`]/g))
-        queue.push(`/${next}`);
-  }
-  return { page, html, assets };
-}
-
 describe("the web pages of the binary", () => {
   for (const path of PAGES) {
     test(`${path} is HTML with a CSP, and its chunks are served with their content types`, async () => {
-      const { page, html, assets } = await pageWithAssets(path);
+      const { page, html, assets } = await pageWithAssets(hub.url, path);
       expect(page.status).toBe(200);
       expect(page.headers.get("content-type")).toStartWith("text/html");
       expect(html).toContain('http-equiv="Content-Security-Policy"');
