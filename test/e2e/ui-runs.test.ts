@@ -263,6 +263,8 @@ describe("a public run, watched live and replayed", () => {
     await page.getByRole("heading", { name: "version=2 kind=final" }).waitFor();
     await page.getByText("Upon the moon a keeper tends the light,").waitFor();
     const versions = page.locator(".versions > li");
+    // The list loads after the heading; wait for its second entry before counting.
+    await versions.nth(1).waitFor();
     expect(await versions.count()).toBe(2);
     expect(await versions.first().textContent()).toContain("the run's work");
     await page.getByRole("link", { name: "Version 1" }).click();
