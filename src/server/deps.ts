@@ -14,28 +14,13 @@ import { createAccounts } from "./services/accounts";
 import { createAgentPlatform } from "./services/agents";
 import { resolvePlatformSettings } from "./services/agents/settings";
 import { createCatalog } from "./services/catalog";
-import { type Credits, createCredits } from "./services/credits";
+import { createCredits } from "./services/credits";
 import { createCallRecorder } from "./services/gateway/call-recorder";
 import { createCredentialHealth } from "./services/gateway/credential-health";
 import { createGateway } from "./services/gateway/engine";
 import { gatewayTasks } from "./services/gateway/maintenance";
 import { createSecrets, type SecretMaterial } from "./services/secrets";
-import type { StripeTopups } from "./services/stripe-topups";
-
-/**
- * Card top-ups with the Stripe SDK loaded on first use: it is the largest library in the binary, and evaluating it at
- * start-up cost every hub time and memory whether or not it takes cards.
- */
-function lazyTopups(config: ServerConfig["stripe"], credits: Credits): StripeTopups {
-  let loaded: Promise<StripeTopups> | undefined;
-  const topups = () =>
-    (loaded ??= import("./services/stripe-topups").then((m) => m.createStripeTopups({ config, credits })));
-  return {
-    enabled: Boolean(config),
-    checkout: async (input) => (await topups()).checkout(input),
-    webhook: async (payload, signature) => (await topups()).webhook(payload, signature),
-  };
-}
+import { createStripeTopups } from "./services/stripe-topups";
 
 /** Builds every service over the opened stores. */
 export function buildServices(input: {
@@ -76,7 +61,7 @@ export function buildServices(input: {
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     drainMs: config.streamDrainMs,
   });
-  const topups = lazyTopups(config.stripe, credits);
+  const topups = createStripeTopups({ config: config.stripe, credits });
   const agentPlatform = createAgentPlatform({
     stores: stores.platform,
     settings: resolvePlatformSettings(config, { trustedProxies: config.trustedProxies }),

@@ -21,7 +21,10 @@ export function utcDay(at: number): string {
   return new Date(at).toISOString().slice(0, 10);
 }
 
-/** How long a batch of call writes waits for a hold to share a transaction with (the crash window grows by as much). */
+/**
+ * How long call writes wait for others to share a transaction with. Nobody waits for them, and at one call at a time
+ * a transaction per call would cost more than the rest of the call; the crash window grows by as much.
+ */
 const COMMIT_WAIT_MS = 5;
 
 /** One (user, model, day) row of usage_daily and what a batch adds to it. */
@@ -79,7 +82,6 @@ export function createSqliteCallStore(db: SqliteDb, sqlite: Database): CallStore
        cache_read_tokens = usage_daily.cache_read_tokens + excluded.cache_read_tokens,
        cost = usage_daily.cost + excluded.cost`,
   );
-  // Waits a little for the next hold to share its transaction: both touch the same account and ledger pages.
   const commit = groupCommit(
     sqlite,
     (batch: Parameters<CallStore["commit"]>[0]) => {

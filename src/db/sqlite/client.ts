@@ -82,79 +82,47 @@ function migrate(sqlite: Database, path: string, migrationsFolder: string): void
   apply.immediate();
 }
 
-/** Queues a write on a connection's group commit; `waitMs` lets it wait that long for an urgent write to join. */
-type Enqueue = <R>(write: () => R, waitMs: number) => Promise<R>;
-
-/** The write queue of each connection. */
-const writeQueues = new WeakMap<Database, Enqueue>();
-
 /**
- * One connection's group commit: what is queued is written in one transaction, at the end of the current turn of the
- * event loop once an urgent write is waiting, else when the shortest wait of the queued ones runs out.
+ * Makes a write whose calls share transactions: the calls queued within a window are applied together in one
+ * IMMEDIATE transaction, and each promise settles once it committed. A write costs mostly its transaction, the WAL
+ * pages it rewrites, so callers that meet pay for one between them. With `waitMs` 0 (a caller waits for the write)
+ * the window is the current turn of the event loop; otherwise the first queued call waits `waitMs` for company.
+ * Writes may run twice (a failure rolls the batch back and each is retried alone), so they act only on the database.
  */
-function writeQueue(sqlite: Database): Enqueue {
+export function groupCommit<I, R>(sqlite: Database, apply: (input: I) => R, waitMs = 0): (input: I) => Promise<R> {
   interface Queued {
-    write(): unknown;
-    resolve(value: unknown): void;
+    input: I;
+    resolve(value: R): void;
     reject(error: unknown): void;
   }
-  const writeOne = sqlite.transaction((write: () => unknown) => write());
-  const writeAll = sqlite.transaction((batch: Queued[]) => batch.map((item) => item.write()));
+  const applyOne = sqlite.transaction(apply);
+  const applyAll = sqlite.transaction((batch: Queued[]) => batch.map((item) => apply(item.input)));
   let queue: Queued[] = [];
-  let soon: ReturnType<typeof setImmediate> | undefined;
-  let later: ReturnType<typeof setTimeout> | undefined;
-  let laterAt = Infinity;
 
   function commit(): void {
-    if (soon) clearImmediate(soon);
-    clearTimeout(later);
-    soon = later = undefined;
-    laterAt = Infinity;
     const batch = queue;
     queue = [];
-    let values: unknown[];
+    let values: R[];
     try {
-      values = writeAll.immediate(batch);
+      values = applyAll.immediate(batch);
     } catch {
       // Rare (a constraint, a full disk): the batch rolled back, so each write runs alone and only its own fails.
       for (const item of batch) {
         try {
-          item.resolve(writeOne.immediate(item.write));
+          item.resolve(applyOne.immediate(item.input));
         } catch (error) {
           item.reject(error);
         }
       }
       return;
     }
-    for (const [index, item] of batch.entries()) item.resolve(values[index]);
+    for (const [index, item] of batch.entries()) item.resolve(values[index]!);
   }
 
-  return <R>(write: () => R, waitMs: number) =>
+  return (input) =>
     new Promise<R>((resolve, reject) => {
-      queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
-      if (waitMs <= 0) soon ??= setImmediate(commit);
-      else if (!soon && performance.now() + waitMs < laterAt) {
-        clearTimeout(later);
-        laterAt = performance.now() + waitMs;
-        later = setTimeout(commit, waitMs);
-      }
+      if (queue.push({ input, resolve, reject }) > 1) return;
+      if (waitMs > 0) setTimeout(commit, waitMs);
+      else setImmediate(commit);
     });
-}
-
-/**
- * Makes a write whose calls share transactions: writes queued on a connection (by any store) are applied together in
- * one IMMEDIATE transaction, and each promise settles once it committed. A write costs mostly its transaction, the
- * WAL pages it rewrites, so writers that meet pay for one between them. An urgent write (`waitMs` 0, a caller waits
- * for it) commits at the end of the current turn of the event loop, taking whatever is queued along; a deferred one
- * waits up to `waitMs` for such company. Writes may run twice (a failure rolls the batch back and each is retried
- * alone), so they must act only on the database.
- */
-export function groupCommit<I, R>(sqlite: Database, apply: (input: I) => R, waitMs = 0): (input: I) => Promise<R> {
-  let enqueue = writeQueues.get(sqlite);
-  if (!enqueue) {
-    enqueue = writeQueue(sqlite);
-    writeQueues.set(sqlite, enqueue);
-  }
-  const queued = enqueue;
-  return (input) => queued(() => apply(input), waitMs);
 }

@@ -1,7 +1,7 @@
 /**
- * @module The gateway's group commit: call records and the hold settlements whose outcome is already known are queued
- * and written together, one transaction per batch, once the responses of the current turn of the event loop are on
- * their way (or at a batch size), off the request path.
+ * @module The gateway's deferred writes: call records and the hold settlements whose outcome is already known are
+ * queued off the request path and handed to the call store in batches, which commits them together, one transaction
+ * every few milliseconds (CallStore.commit).
  */
 import type { CallRecord, HoldSettlement, Stores } from "../../../db/stores";
 
@@ -11,23 +11,25 @@ export function createCallRecorder(deps: { stores: Stores; maxBatch?: number; on
   let records: CallRecord[] = [];
   let settlements: HoldSettlement[] = [];
   let scheduled: ReturnType<typeof setImmediate> | undefined;
-  let writing: Promise<void> = Promise.resolve();
+  const writing = new Set<Promise<void>>();
 
-  /** Commits what is queued; concurrent flushes queue behind each other, and each resolves once its batch is written. */
+  /** Hands what is queued to the store (which commits in order); resolves once everything handed over is written. */
   function flush(): Promise<void> {
     if (scheduled) clearImmediate(scheduled);
     scheduled = undefined;
-    if (!records.length && !settlements.length) return writing;
-    const batch = { records, settlements };
-    records = [];
-    settlements = [];
-    writing = writing.then(() => stores.calls.commit(batch)).catch(onError);
-    return writing;
+    if (records.length || settlements.length) {
+      const write = stores.calls.commit({ records, settlements }).catch(onError);
+      records = [];
+      settlements = [];
+      writing.add(write);
+      void write.finally(() => writing.delete(write));
+    }
+    return Promise.all(writing).then(() => undefined);
   }
 
   function queued(): void {
     if (records.length + settlements.length >= maxBatch) void flush();
-    // A commit costs mostly its transaction (the WAL pages it rewrites), so what one turn queued goes in one.
+    // What one turn of the event loop queued goes to the store as one batch.
     else scheduled ??= setImmediate(() => void flush());
   }
 
