@@ -31,6 +31,8 @@ export interface ServerConfig {
   readonly signupCredits: string;
   /** AIGNE_HUB_CREDITS=on|off; undefined leaves the stored setting (default on). */
   readonly creditsOverride?: boolean;
+  /** AIGNE_HUB_STORE_CONTENT=on|off; undefined leaves the stored setting (default off). */
+  readonly storeContentOverride?: boolean;
   readonly nodeEnv: string;
   readonly development: boolean;
   readonly shutdownGraceMs: number;
@@ -259,6 +261,7 @@ export function resolveServerConfig(flags: ParsedFlags, env: Environment, cwd: s
     ),
     signupCredits,
     creditsOverride: parseSwitch(env.AIGNE_HUB_CREDITS || undefined, "AIGNE_HUB_CREDITS"),
+    storeContentOverride: parseSwitch(env.AIGNE_HUB_STORE_CONTENT || undefined, "AIGNE_HUB_STORE_CONTENT"),
     nodeEnv,
     development: nodeEnv === "development",
     shutdownGraceMs: numberSetting(env, "SHUTDOWN_GRACE_SECONDS", undefined, 30, { integer: false, min: 0 }) * 1000,

@@ -265,6 +265,16 @@ export interface CallRecord {
   createdAt: number;
 }
 
+/** What a call asked and answered, as JSON text; stored only while the operator's `audit.storeContent` is on. */
+export interface CallContent {
+  callId: string;
+  /** The canonical request: messages and parameters, never headers or keys. */
+  request: string;
+  /** The output (text, reasoning, tool calls; a summary of binary output), null when there was none. */
+  response: string | null;
+  createdAt: number;
+}
+
 /** Filters for listing call records, newest first. */
 export interface CallFilter {
   userId?: string;
@@ -298,15 +308,20 @@ export interface HoldSettlement {
 /** Call records and their daily aggregates. */
 export interface CallStore {
   /**
-   * Settles the holds (as LedgerStore.settle does each), inserts the records and folds them into the daily usage, all
-   * in one transaction: the gateway's group commit.
+   * Settles the holds (as LedgerStore.settle does each), inserts the records with their contents and folds them into
+   * the daily usage, all in one transaction: the gateway's group commit.
    */
-  commit(batch: { settlements: HoldSettlement[]; records: CallRecord[] }): Promise<void>;
+  commit(batch: { settlements: HoldSettlement[]; records: CallRecord[]; contents: CallContent[] }): Promise<void>;
   /** Lists records matching the filter, newest first. */
   list(filter: CallFilter): Promise<CallRecord[]>;
+  /** One record by id with its stored content (null when none was stored), or null when there is no such call. */
+  find(id: string): Promise<{ record: CallRecord; content: CallContent | null } | null>;
   /** A user's usage per day and model from `sinceDay` (YYYY-MM-DD) on. */
   usageByDay(userId: string, sinceDay: string): Promise<UsageDay[]>;
-  /** Deletes up to `batch` records older than `olderThan` or beyond the newest `maxRows`; returns how many. */
+  /**
+   * Deletes up to `batch` records (with their contents) older than `olderThan` or beyond the newest `maxRows`; returns
+   * how many.
+   */
   prune(input: { olderThan: number; maxRows: number; batch: number }): Promise<number>;
 }
 

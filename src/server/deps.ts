@@ -33,7 +33,13 @@ export function buildServices(input: {
   const { stores, config, material, log, now = Date.now } = input;
   const logFailure = (what: string) => (error: unknown) => log.error(what, { error: describeError(error) });
   const secrets = createSecrets(material);
-  const catalog = createCatalog({ stores, secrets, creditsOverride: config.creditsOverride, now });
+  const catalog = createCatalog({
+    stores,
+    secrets,
+    creditsOverride: config.creditsOverride,
+    storeContentOverride: config.storeContentOverride,
+    now,
+  });
   const recorder = createCallRecorder({ stores, onError: logFailure("call record write failed") });
   const credits = createCredits({ stores, catalog, secrets, now, deferSettlement: recorder.settle });
   const accounts = createAccounts({

@@ -227,6 +227,12 @@ export interface CallView {
   attempts: { provider: string; credentialId: string | null; status: number | null; outcome: string; ms: number }[];
 }
 
+/** `GET /api/calls/:id` and `GET /api/admin/calls/:id`: one call, with what it asked and answered when stored. */
+export interface CallDetailView extends CallView {
+  /** The canonical request and the output (text, reasoning, tool calls); null unless contents were stored. */
+  content: { request: unknown; response: unknown } | null;
+}
+
 /** One entry of `GET /api/ai/models`; rates are decimal credits per token. */
 export interface AiModelInfo {
   model: string;
@@ -311,12 +317,16 @@ export interface LedgerEntryView {
   createdAt: string;
 }
 
-/** `GET|PATCH /api/admin/settings`: billing switches, and the call retention the environment fixes. */
+/** `GET|PATCH /api/admin/settings`: billing switches, storing call contents, and the call retention the env fixes. */
 export interface HubSettingsView {
   enabled: boolean;
   paymentLink: string | null;
   lenient: boolean;
   /** Set when AIGNE_HUB_CREDITS pins billing on or off, which the setting then cannot change. */
   creditsOverride: boolean | null;
+  /** Whether calls store their prompt and output (`audit.storeContent`, default off). */
+  storeContent: boolean;
+  /** Set when AIGNE_HUB_STORE_CONTENT pins storing contents on or off. */
+  storeContentOverride: boolean | null;
   retention: { days: number; rows: number };
 }

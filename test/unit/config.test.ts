@@ -222,6 +222,9 @@ describe("resolveServerConfig", () => {
     expect(resolveWith({ AIGNE_HUB_CREDITS: "off" }).creditsOverride).toBe(false);
     expect(resolveWith({ AIGNE_HUB_CREDITS: "ON" }).creditsOverride).toBe(true);
     expectUsageError(() => resolveWith({ AIGNE_HUB_CREDITS: "maybe" }), "AIGNE_HUB_CREDITS", '"maybe"');
+    expect(resolveWith({}).storeContentOverride).toBeUndefined();
+    expect(resolveWith({ AIGNE_HUB_STORE_CONTENT: "on" }).storeContentOverride).toBe(true);
+    expectUsageError(() => resolveWith({ AIGNE_HUB_STORE_CONTENT: "maybe" }), "AIGNE_HUB_STORE_CONTENT", '"maybe"');
     expect(resolveWith({ AIGNE_HUB_LOG_LEVEL: "DEBUG" }).logLevel).toBe("debug");
     expectUsageError(() => resolveWith({ AIGNE_HUB_LOG_LEVEL: "loud" }), "AIGNE_HUB_LOG_LEVEL");
     expect(resolveWith({ NODE_ENV: "development" })).toMatchObject({ nodeEnv: "development", development: true });

@@ -1,10 +1,10 @@
-/** @module SQLite implementation of CallStore: model call records and per-day usage. */
+/** @module SQLite implementation of CallStore: model call records, their stored contents and per-day usage. */
 import type { Database } from "bun:sqlite";
 import { and, count, desc, eq, gte, inArray, lt, lte } from "drizzle-orm";
-import type { CallRecord, CallStore } from "../stores";
+import type { CallContent, CallRecord, CallStore } from "../stores";
 import { type Bindings, groupCommit, type SqliteDb } from "./client";
 import { createHoldSettler } from "./ledger";
-import { modelCalls, usageDaily } from "./schema";
+import { callContents, modelCalls, usageDaily } from "./schema";
 
 type CallRow = typeof modelCalls.$inferSelect;
 
@@ -73,6 +73,11 @@ export function createSqliteCallStore(db: SqliteDb, sqlite: Database): CallStore
        $cost, $rates, $latencyMs, $ttftMs, $errorType, $errorMessage, $attempts, $createdAt)
      ON CONFLICT (id) DO NOTHING`,
   );
+  const insertContent = sqlite.query<never, Bindings<CallContent>>(
+    `INSERT INTO call_contents (call_id, request, response, created_at)
+     VALUES ($callId, $request, $response, $createdAt)
+     ON CONFLICT (call_id) DO NOTHING`,
+  );
   const addUsage = sqlite.query<never, Bindings<UsageDelta>>(
     `INSERT INTO usage_daily (user_id, model, day, requests, input_tokens, output_tokens, cache_read_tokens, cost)
      VALUES ($userId, $model, $day, $requests, $inputTokens, $outputTokens, $cacheReadTokens, $cost)
@@ -87,6 +92,8 @@ export function createSqliteCallStore(db: SqliteDb, sqlite: Database): CallStore
     (batch: Parameters<CallStore["commit"]>[0]) => {
       for (const settlement of batch.settlements) settleOpenHold(settlement);
       for (const record of batch.records) insertCall.run({ ...record, attempts: JSON.stringify(record.attempts) });
+      // After the records: each content row references its call.
+      for (const content of batch.contents) insertContent.run(content);
       for (const delta of usageDeltas(batch.records)) addUsage.run(delta);
     },
     COMMIT_WAIT_MS,
@@ -113,6 +120,16 @@ export function createSqliteCallStore(db: SqliteDb, sqlite: Database): CallStore
         .limit(filter.limit)
         .all()
         .map(toRecord);
+    },
+
+    async find(id) {
+      const found = db
+        .select({ record: modelCalls, content: callContents })
+        .from(modelCalls)
+        .leftJoin(callContents, eq(callContents.callId, modelCalls.id))
+        .where(eq(modelCalls.id, id))
+        .get();
+      return found ? { record: toRecord(found.record), content: found.content } : null;
     },
 
     async usageByDay(userId, sinceDay) {
@@ -145,6 +162,7 @@ export function createSqliteCallStore(db: SqliteDb, sqlite: Database): CallStore
             .limit(overflow > 0 ? Math.min(batch, overflow) : batch)
             .all()
             .map((row) => row.id);
+          // Their call_contents rows go in the same statement (ON DELETE CASCADE).
           if (victims.length) tx.delete(modelCalls).where(inArray(modelCalls.id, victims)).run();
           return victims.length;
         },

@@ -162,7 +162,7 @@ export const revisions = sqliteTable("revisions", {
   value: integer("value").notNull(),
 });
 
-/** One record per model call, written off the hot path in batches. Prompts and outputs are not stored. */
+/** One record per model call, written off the hot path in batches. Prompts and outputs live in call_contents. */
 export const modelCalls = sqliteTable(
   "model_calls",
   {
@@ -199,6 +199,21 @@ export const modelCalls = sqliteTable(
     index("model_calls_created_idx").on(table.createdAt),
   ],
 );
+
+/**
+ * The request and output of one call, written with its record only while the operator's `audit.storeContent` is on;
+ * deleting the call deletes them.
+ */
+export const callContents = sqliteTable("call_contents", {
+  callId: text("call_id")
+    .primaryKey()
+    .references(() => modelCalls.id, { onDelete: "cascade" }),
+  /** The canonical request as JSON text: messages and parameters, never headers or keys. */
+  request: text("request").notNull(),
+  /** The output as JSON text (text, reasoning, tool calls); null when the call produced none. */
+  response: text("response"),
+  createdAt: integer("created_at").notNull(),
+});
 
 /** Usage per user, model and UTC day, maintained with each batch of call records. */
 export const usageDaily = sqliteTable(

@@ -1,4 +1,7 @@
-/** @module `admin credits grant|codes`, `admin key limits`, `admin settings set`: billing from the command line. */
+/**
+ * @module `admin credits grant|codes`, `admin key limits`, `admin settings set`: billing (and whether calls store their
+ * contents) from the command line.
+ */
 import { requiredFlag, stringFlag, switchFlag, wholeNumberFlag } from "../../shared/args";
 import { UsageError } from "../../shared/errors";
 import { describeAccount } from "../services/credits";
@@ -77,10 +80,10 @@ export const keyLimits: AdminCommand = {
   },
 };
 
-/** Changes billing settings: credits on/off, the payment link, lenient admission. */
+/** Changes operator settings: credits on/off, the payment link, lenient admission, storing call contents. */
 export const settingsSet: AdminCommand = {
   words: ["settings", "set"],
-  summary: "turn credits on or off, set the payment link users are sent to, or lenient admission",
+  summary: "turn credits on or off, set the payment link, lenient admission, or storing prompts and outputs",
   flags: {
     credits: { type: "string", value: "on|off", help: "bill calls against credits (default on)" },
     "payment-link": { type: "string", value: "URL", help: "where users buy credits (empty: the hub's own page)" },
@@ -89,14 +92,21 @@ export const settingsSet: AdminCommand = {
       value: "on|off",
       help: "admit any call while the balance is positive (bounded overdraft)",
     },
+    "store-content": {
+      type: "string",
+      value: "on|off",
+      help: "store each call's prompt and output with its record (default off)",
+    },
   },
   examples: [
     "aigne-hub admin settings set --credits off",
     "aigne-hub admin settings set --payment-link https://example.com/buy",
+    "aigne-hub admin settings set --store-content on",
   ],
   async run({ flags, services, print }) {
     const enabled = switchFlag(flags, "credits");
     const lenient = switchFlag(flags, "lenient");
+    const storeContent = switchFlag(flags, "store-content");
     const link = stringFlag(flags, "payment-link");
     if (link) {
       try {
@@ -108,6 +118,8 @@ export const settingsSet: AdminCommand = {
     if (enabled !== undefined) await services.catalog.setSetting("credits.enabled", enabled);
     if (lenient !== undefined) await services.catalog.setSetting("credits.lenient", lenient);
     if (link !== undefined) await services.catalog.setSetting("credits.paymentLink", link || null);
-    print(JSON.stringify(await services.credits.settings()));
+    if (storeContent !== undefined) await services.catalog.setSetting("audit.storeContent", storeContent);
+    const view = await services.catalog.view();
+    print(JSON.stringify({ ...(await services.credits.settings()), storeContent: view.storeContent }));
   },
 };

@@ -1,5 +1,6 @@
 /** @module How call records are shown: times in ISO 8601, cost as decimal credits, no internal-only fields. */
-import type { CallRecord } from "../../db/stores";
+import type { CallContent, CallRecord } from "../../db/stores";
+import type { CallDetailView } from "../../shared/api";
 import { formatCredits } from "../../shared/money";
 
 /** A call record for API responses and CSV export. */
@@ -29,5 +30,17 @@ export function publicCall(call: CallRecord) {
     errorType: call.errorType,
     errorMessage: call.errorMessage,
     attempts: call.attempts,
+  };
+}
+
+/** One call for the detail endpoints: the record and, when it was stored, what it asked and answered. */
+export function publicCallDetail(found: { record: CallRecord; content: CallContent | null }): CallDetailView {
+  const { record, content } = found;
+  return {
+    ...publicCall(record),
+    content: content && {
+      request: JSON.parse(content.request),
+      response: content.response === null ? null : JSON.parse(content.response),
+    },
   };
 }

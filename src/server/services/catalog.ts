@@ -18,6 +18,7 @@ const PROVIDER_TYPES = Object.keys(DEFAULT_BASE_URLS) as ProviderType[];
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const SETTING_DEFAULT_PROVIDER = "gateway.defaultProvider";
 const SETTING_CREDITS = "credits.enabled";
+const SETTING_STORE_CONTENT = "audit.storeContent";
 
 /** Vendor prefixes the AIGNE clients send, mapped to the provider type that serves them (aigne-hub-wire §6.4). */
 const VENDOR_TYPES: Record<string, ProviderType> = {
@@ -65,11 +66,19 @@ export interface CatalogView {
   models: ModelRecord[];
   aliases: Map<string, string>;
   creditsEnabled: boolean;
+  /** Whether calls store their request and output (`audit.storeContent`, default off). */
+  storeContent: boolean;
   defaultProvider: string | null;
   settings: Record<string, unknown>;
 }
 
-function indexSnapshot(snapshot: CatalogSnapshot, secrets: Secrets, creditsOverride?: boolean): CatalogView {
+/** Settings the environment pins; the stored setting is then ignored. */
+interface SettingOverrides {
+  credits?: boolean;
+  storeContent?: boolean;
+}
+
+function indexSnapshot(snapshot: CatalogSnapshot, secrets: Secrets, overrides: SettingOverrides): CatalogView {
   const credentialsByProvider = new Map<string, UsableCredential[]>();
   for (const credential of snapshot.credentials) {
     const list = credentialsByProvider.get(credential.providerId) ?? [];
@@ -86,7 +95,8 @@ function indexSnapshot(snapshot: CatalogSnapshot, secrets: Secrets, creditsOverr
     modelByKey: new Map(snapshot.models.map((m) => [`${m.providerId}\u0000${m.model}`, m])),
     models: snapshot.models,
     aliases: new Map(snapshot.aliases.map((a) => [a.alias, a.target])),
-    creditsEnabled: creditsOverride ?? (typeof credits === "boolean" ? credits : true),
+    creditsEnabled: overrides.credits ?? (typeof credits === "boolean" ? credits : true),
+    storeContent: overrides.storeContent ?? snapshot.settings[SETTING_STORE_CONTENT] === true,
     defaultProvider: typeof defaultProvider === "string" ? defaultProvider : null,
     settings: snapshot.settings,
   };
@@ -111,10 +121,12 @@ export function createCatalog(deps: {
   stores: Stores;
   secrets: Secrets;
   creditsOverride?: boolean;
+  storeContentOverride?: boolean;
   now?: () => number;
   refreshMs?: number;
 }) {
-  const { stores, secrets, creditsOverride, now = Date.now, refreshMs = 500 } = deps;
+  const { stores, secrets, now = Date.now, refreshMs = 500 } = deps;
+  const overrides = { credits: deps.creditsOverride, storeContent: deps.storeContentOverride };
   let current: CatalogView | undefined;
   let checkedAt = -Infinity;
   let pending: Promise<CatalogView> | undefined;
@@ -122,7 +134,7 @@ export function createCatalog(deps: {
   async function reload(): Promise<CatalogView> {
     const revision = await stores.catalog.revision();
     if (!current || revision !== current.revision) {
-      current = indexSnapshot(await stores.catalog.snapshot(), secrets, creditsOverride);
+      current = indexSnapshot(await stores.catalog.snapshot(), secrets, overrides);
     }
     checkedAt = now();
     return current;
@@ -290,9 +302,14 @@ export function createCatalog(deps: {
     checkedAt = -Infinity;
   }
 
-  /** Sets an operator setting (credits on/off, default provider). */
+  /** Sets an operator setting (credits on/off, default provider, storing call contents). */
   async function setSetting(
-    key: "credits.enabled" | "credits.paymentLink" | "credits.lenient" | "gateway.defaultProvider",
+    key:
+      | "credits.enabled"
+      | "credits.paymentLink"
+      | "credits.lenient"
+      | "gateway.defaultProvider"
+      | "audit.storeContent",
     value: unknown,
   ) {
     await stores.catalog.setSetting(key, value, now());

@@ -1,5 +1,8 @@
 /** @jsxImportSource preact */
-/** @module Operator tab: billing on/off, lenient admission and the payment link; call retention, read-only. */
+/**
+ * @module Operator tab: billing on/off, lenient admission, the payment link and storing call contents; call retention,
+ * read-only.
+ */
 import type { HubSettingsView } from "../../shared/api";
 import { call } from "../lib/api";
 import { Button, ErrorText, Notice, Panel } from "../lib/components";
@@ -14,6 +17,7 @@ function SettingsForm(props: { settings: HubSettingsView; onSaved: () => void })
   const save = useAction();
   const { settings } = props;
   const pinned = settings.creditsOverride !== null;
+  const contentPinned = settings.storeContentOverride !== null;
   return (
     <Form
       label={ad("settings.billing")}
@@ -24,6 +28,7 @@ function SettingsForm(props: { settings: HubSettingsView; onSaved: () => void })
             ...(pinned ? {} : { creditsEnabled: values.creditsEnabled === "on" }),
             lenient: values.lenient === "on",
             paymentLink: values.paymentLink || null,
+            ...(contentPinned ? {} : { storeContent: values.storeContent === "on" }),
           });
           toast(ad("settings.saved"));
           props.onSaved();
@@ -49,6 +54,13 @@ function SettingsForm(props: { settings: HubSettingsView; onSaved: () => void })
         type="url"
         defaultValue={settings.paymentLink ?? ""}
         hint={ad("settings.paymentLinkHint")}
+      />
+      <CheckField
+        label={ad("settings.storeContent")}
+        name="storeContent"
+        defaultChecked={settings.storeContent}
+        disabled={contentPinned}
+        hint={contentPinned ? ad("settings.storeContentPinned") : ad("settings.storeContentHint")}
       />
       <ErrorText error={save.error} />
       <Button type="submit" kind="primary" busy={save.busy}>

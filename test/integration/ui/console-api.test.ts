@@ -96,6 +96,8 @@ describe("GET and PATCH /api/admin/settings", () => {
       paymentLink: null,
       lenient: false,
       creditsOverride: null,
+      storeContent: false,
+      storeContentOverride: null,
       retention: { days: 30, rows: 5000 },
     });
     const patched = await request("PATCH", "/api/admin/settings", adminKey, {

@@ -1,12 +1,12 @@
 /** @module Account surface: browser sign-in/out and the caller's own hub keys. */
 import { Elysia, t } from "elysia";
-import { unauthorized } from "../../../shared/errors";
+import { notFound, unauthorized } from "../../../shared/errors";
 import { formatCredits } from "../../../shared/money";
 import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie } from "../../auth";
 import type { AppDeps } from "../../deps";
 import { renderHubError, surfaceErrors } from "../../errors";
 import { publicKey, publicUser } from "../../services/accounts";
-import { publicCall } from "../../services/call-views";
+import { publicCall, publicCallDetail } from "../../services/call-views";
 import { defaultPaymentLink, describeAccount } from "../../services/credits";
 
 const SignInBody = t.Object({ email: t.String({ maxLength: 254 }), password: t.String({ maxLength: 1024 }) });
@@ -135,6 +135,13 @@ export const accountRoutes = ({
         const limit = Math.min(500, Math.max(1, Number(query.limit ?? 50) || 50));
         const calls = await stores.calls.list({ userId: caller.user.id, limit });
         return { calls: calls.map(publicCall) };
+      })
+      .get("/api/calls/:id", async ({ params, request }) => {
+        const caller = await auth.anyCaller(request);
+        const found = await stores.calls.find(params.id);
+        // Another user's call is answered as missing: its existence is not the caller's to learn.
+        if (!found || found.record.userId !== caller.user.id) throw notFound("no call with that id");
+        return { call: publicCallDetail(found) };
       })
   );
 };

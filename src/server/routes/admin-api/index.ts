@@ -7,7 +7,7 @@ import { renderHubError, surfaceErrors } from "../../errors";
 import { providerFor } from "../../providers";
 import { UpstreamFailure } from "../../providers/types";
 import { publicKey, publicUser } from "../../services/accounts";
-import { publicCall } from "../../services/call-views";
+import { publicCall, publicCallDetail } from "../../services/call-views";
 import { describeCredential, describeModel, describeProviders } from "../../services/catalog-views";
 import { describeAccount, publicEntry } from "../../services/credits";
 import { LimitsBody } from "../account";
@@ -55,6 +55,7 @@ const SettingsBody = t.Object({
   creditsEnabled: t.Optional(t.Boolean()),
   paymentLink: t.Optional(t.Union([t.String({ maxLength: 2048 }), t.Null()])),
   lenient: t.Optional(t.Boolean()),
+  storeContent: t.Optional(t.Boolean()),
 });
 const CSV_COLUMNS = [
   "createdAt",
@@ -98,11 +99,17 @@ const AliasBody = t.Object({
 
 const PROBE_TIMEOUT_MS = 10_000;
 
-/** Billing settings plus what the environment fixes, so the console can show both. */
-async function hubSettings({ credits, config }: Pick<AppDeps, "credits" | "config">): Promise<HubSettingsView> {
+/** Billing and content-storing settings plus what the environment fixes, so the console can show both. */
+async function hubSettings({
+  credits,
+  catalog,
+  config,
+}: Pick<AppDeps, "credits" | "catalog" | "config">): Promise<HubSettingsView> {
   return {
     ...(await credits.settings()),
     creditsOverride: config.creditsOverride ?? null,
+    storeContent: (await catalog.view()).storeContent,
+    storeContentOverride: config.storeContentOverride ?? null,
     retention: { days: config.callRetentionMs / 86_400_000, rows: config.callRetentionRows },
   };
 }
@@ -261,7 +268,7 @@ export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits
       },
       { body: CodesBody },
     )
-    .get("/settings", () => hubSettings({ credits, config }))
+    .get("/settings", () => hubSettings({ credits, catalog, config }))
     .patch(
       "/settings",
       async ({ body }) => {
@@ -269,7 +276,8 @@ export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits
         if (body.lenient !== undefined) await catalog.setSetting("credits.lenient", body.lenient);
         if (body.paymentLink !== undefined)
           await catalog.setSetting("credits.paymentLink", body.paymentLink ? validUrl(body.paymentLink) : null);
-        return hubSettings({ credits, config });
+        if (body.storeContent !== undefined) await catalog.setSetting("audit.storeContent", body.storeContent);
+        return hubSettings({ credits, catalog, config });
       },
       { body: SettingsBody },
     )
@@ -300,6 +308,11 @@ export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits
       set.headers["content-type"] = "text/csv; charset=utf-8";
       set.headers["content-disposition"] = 'attachment; filename="calls.csv"';
       return callsCsv(calls);
+    })
+    .get("/calls/:id", async ({ params }) => {
+      const found = await stores.calls.find(params.id);
+      if (!found) throw notFound("no call with that id");
+      return { call: publicCallDetail(found) };
     })
     .post(
       "/aliases",

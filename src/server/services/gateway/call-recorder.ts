@@ -1,14 +1,15 @@
 /**
- * @module The gateway's deferred writes: call records and the hold settlements whose outcome is already known are
- * queued off the request path and handed to the call store in batches, which commits them together, one transaction
- * every few milliseconds (CallStore.commit).
+ * @module The gateway's deferred writes: call records (with their contents, when stored) and the hold settlements
+ * whose outcome is already known are queued off the request path and handed to the call store in batches, which
+ * commits them together, one transaction every few milliseconds (CallStore.commit).
  */
-import type { CallRecord, HoldSettlement, Stores } from "../../../db/stores";
+import type { CallContent, CallRecord, HoldSettlement, Stores } from "../../../db/stores";
 
 /** Queues call records and deferred settlements and commits them in batches. */
 export function createCallRecorder(deps: { stores: Stores; maxBatch?: number; onError?: (error: unknown) => void }) {
   const { stores, maxBatch = 200, onError = () => {} } = deps;
   let records: CallRecord[] = [];
+  let contents: CallContent[] = [];
   let settlements: HoldSettlement[] = [];
   let scheduled: ReturnType<typeof setImmediate> | undefined;
   const writing = new Set<Promise<void>>();
@@ -18,8 +19,9 @@ export function createCallRecorder(deps: { stores: Stores; maxBatch?: number; on
     if (scheduled) clearImmediate(scheduled);
     scheduled = undefined;
     if (records.length || settlements.length) {
-      const write = stores.calls.commit({ records, settlements }).catch(onError);
+      const write = stores.calls.commit({ records, settlements, contents }).catch(onError);
       records = [];
+      contents = [];
       settlements = [];
       writing.add(write);
       void write.finally(() => writing.delete(write));
@@ -33,9 +35,10 @@ export function createCallRecorder(deps: { stores: Stores; maxBatch?: number; on
     else scheduled ??= setImmediate(() => void flush());
   }
 
-  /** Queues one call record. */
-  function record(call: CallRecord): void {
+  /** Queues one call record, and its content when the call stores one (always in the record's batch). */
+  function record(call: CallRecord, content?: CallContent): void {
     records.push(call);
+    if (content) contents.push(content);
     queued();
   }
 

@@ -9,6 +9,15 @@ import type { Provider, ProviderTarget, ProviderType } from "../../providers/typ
 import { UpstreamFailure } from "../../providers/types";
 import type { Candidate, Catalog, UsableCredential } from "../catalog";
 import type { Credits, PlacedHold } from "../credits";
+import {
+  chatOutputContent,
+  chatRequestContent,
+  embeddingOutputContent,
+  embeddingRequestContent,
+  imageOutputContent,
+  imageRequestContent,
+  StreamTranscript,
+} from "./call-content";
 import type { CallRecorder } from "./call-recorder";
 import { ChunkQueue } from "./chunk-queue";
 import type { CredentialHealth } from "./credential-health";
@@ -248,6 +257,8 @@ export function createGateway(deps: {
     started: number;
     attempts: CallAttempt[];
     hold: PlacedHold | null;
+    /** The request as stored with the record; null unless the operator stores call contents. */
+    requestContent: string | null;
   }
 
   /** Settles a call once: captures the cost of its usage (releasing the rest of the hold) and records it. */
@@ -260,6 +271,8 @@ export function createGateway(deps: {
       estimated: boolean;
       finishReason: FinishReason;
       error?: AppError;
+      /** The output as stored, when contents are stored and there was one. */
+      responseContent?: string;
     },
   ): Promise<Settlement> {
     const view = await catalog.view();
@@ -271,7 +284,16 @@ export function createGateway(deps: {
       keyId: input.ctx.keyId,
       tokens: input.usage.inputTokens + input.usage.outputTokens + input.usage.cacheReadTokens,
     });
-    recorder.record({
+    const content =
+      input.requestContent === null
+        ? undefined
+        : {
+            callId: input.ctx.callId,
+            request: input.requestContent,
+            response: input.responseContent ?? null,
+            createdAt: input.started,
+          };
+    const call: CallRecord = {
       id: input.ctx.callId,
       requestId: input.ctx.requestId,
       traceId: null,
@@ -301,7 +323,8 @@ export function createGateway(deps: {
       errorMessage: input.error?.message.slice(0, 500) ?? null,
       attempts: input.attempts,
       createdAt: input.started,
-    });
+    };
+    recorder.record(call, content);
     return {
       callId: input.ctx.callId,
       status: input.status,
@@ -340,11 +363,22 @@ export function createGateway(deps: {
     stream: boolean,
     ctx: CallContext,
     worstCase: (candidate: Candidate) => PricedUsage,
+    requestContent: () => string,
   ): Promise<{ candidates: Candidate[]; base: CallBase }> {
     credits.admit(ctx.keyId, ctx.limits);
     const started = now();
     const candidates = await catalog.resolve(model, type);
-    const base: CallBase = { ctx, type, requestedModel: model, stream, started, attempts: [], hold: null };
+    const base: CallBase = {
+      ctx,
+      type,
+      requestedModel: model,
+      stream,
+      started,
+      attempts: [],
+      hold: null,
+      // With contents off this check is all a call pays: nothing is serialised or assembled.
+      requestContent: (await catalog.view()).storeContent ? requestContent() : null,
+    };
     const amount = candidates.reduce((max, c) => {
       const cost = c.model ? costOf(worstCase(c), c.model) : 0n;
       return cost > max ? cost : max;
@@ -369,6 +403,7 @@ export function createGateway(deps: {
     admitted: { candidates: Candidate[]; base: CallBase },
     run: (provider: Provider, target: ProviderTarget, candidate: Candidate) => Promise<T>,
     usageOf: (value: T) => { usage: Usage; estimated: boolean; finishReason: FinishReason },
+    outputContent: (value: T) => string,
   ): Promise<{ result: T; served: Served; settlement: Settlement }> {
     const { candidates, base } = admitted;
     let opened: Opened<T>;
@@ -383,6 +418,7 @@ export function createGateway(deps: {
       firstByteAt: now(),
       status: "success",
       ...usageOf(opened.value),
+      responseContent: base.requestContent === null ? undefined : outputContent(opened.value),
     });
     return { result: opened.value, served: servedBy(opened.candidate), settlement };
   }
@@ -400,11 +436,14 @@ export function createGateway(deps: {
 
   /** One whole chat answer; aborting `ctx.signal` stops the upstream work at once. */
   async function chat(request: ChatRequest, ctx: CallContext) {
-    const admitted = await admit("chat", request.model, false, ctx, chatWorstCase(request));
+    const admitted = await admit("chat", request.model, false, ctx, chatWorstCase(request), () =>
+      chatRequestContent(request),
+    );
     return whole(
       admitted,
       (provider, target, candidate) => provider.chat(upstreamRequest(request, candidate), target, ctx.signal),
       (result) => ({ usage: result.usage, estimated: false, finishReason: result.finishReason }),
+      chatOutputContent,
     );
   }
 
@@ -415,7 +454,9 @@ export function createGateway(deps: {
    * `drainMs`, then aborts upstream and bills an estimate of what was generated.
    */
   async function prepareStream(request: ChatRequest, ctx: CallContext): Promise<PreparedStream> {
-    const { candidates, base } = await admit("chat", request.model, true, ctx, chatWorstCase(request));
+    const { candidates, base } = await admit("chat", request.model, true, ctx, chatWorstCase(request), () =>
+      chatRequestContent(request),
+    );
     return { model: candidates[0]!.id, start: () => startStream(request, candidates, base) };
   }
 
@@ -442,6 +483,7 @@ export function createGateway(deps: {
     let usage: Usage | null = null;
     let finishReason: FinishReason = "stop";
     let generated = "";
+    const transcript = base.requestContent === null ? null : new StreamTranscript();
     let drainTimer: ReturnType<typeof setTimeout> | undefined;
     let clientGone = false;
 
@@ -463,6 +505,7 @@ export function createGateway(deps: {
           else if (chunk.type === "finish") finishReason = chunk.reason;
           else if (chunk.type === "tool_call") generated += chunk.argumentsDelta;
           else generated += chunk.text;
+          transcript?.add(chunk);
           await queue.push(chunk);
           step = await opened.value.iterator.next();
         }
@@ -488,6 +531,7 @@ export function createGateway(deps: {
         estimated: usage === null,
         finishReason,
         error: failure ? failureToError(failure, opened.candidate.provider.name) : undefined,
+        responseContent: transcript?.content(),
       });
     })();
 
@@ -516,10 +560,14 @@ export function createGateway(deps: {
   /** Embeddings, billed on input tokens. */
   async function embed(request: EmbeddingRequest, ctx: CallContext) {
     const inputTokens = request.input.reduce((n, text) => n + Math.ceil(Buffer.byteLength(text) / 2), 0);
-    const admitted = await admit("embedding", request.model, false, ctx, () => ({
-      ...ZERO_USAGE,
-      inputTokens,
-    }));
+    const admitted = await admit(
+      "embedding",
+      request.model,
+      false,
+      ctx,
+      () => ({ ...ZERO_USAGE, inputTokens }),
+      () => embeddingRequestContent(request),
+    );
     return whole(
       admitted,
       (provider, target, candidate) =>
@@ -529,16 +577,20 @@ export function createGateway(deps: {
         estimated: false,
         finishReason: "stop" as const,
       }),
+      embeddingOutputContent,
     );
   }
 
   /** Image generation, billed per image at the output rate plus prompt tokens at the input rate. */
   async function image(request: ImageRequest, ctx: CallContext) {
-    const admitted = await admit("image", request.model, false, ctx, () => ({
-      ...ZERO_USAGE,
-      inputTokens: Math.ceil(Buffer.byteLength(request.prompt) / 2),
-      outputTokens: request.n,
-    }));
+    const admitted = await admit(
+      "image",
+      request.model,
+      false,
+      ctx,
+      () => ({ ...ZERO_USAGE, inputTokens: Math.ceil(Buffer.byteLength(request.prompt) / 2), outputTokens: request.n }),
+      () => imageRequestContent(request),
+    );
     return whole(
       admitted,
       (provider, target, candidate) =>
@@ -552,6 +604,7 @@ export function createGateway(deps: {
         estimated: !result.usage,
         finishReason: "stop" as const,
       }),
+      imageOutputContent,
     );
   }
 
