@@ -296,10 +296,11 @@ export interface UsageDay {
   cost: number;
 }
 
-/** What settles one open hold: the actual cost and the ids of the entries it may write. */
+/** What settles one open hold: the actual cost and the ids of the entries it writes, in their order. */
 export interface HoldSettlement {
   holdId: string;
   actual: number;
+  holdEntryId: string;
   captureEntryId: string;
   releaseEntryId: string;
   at: number;
@@ -335,15 +336,13 @@ export interface CreditAccount {
   grantCount: number;
 }
 
-/** An open or closed credit hold. */
+/** An open credit hold (a closed one exists only as its ledger entries). */
 export interface CreditHold {
   id: string;
   userId: string;
   keyId: string | null;
   callId: string;
   amount: number;
-  status: "open" | "settled" | "released";
-  captured: number;
   owner: string;
   createdAt: number;
   expiresAt: number;
@@ -378,11 +377,11 @@ export interface LedgerStore {
   account(userId: string): Promise<CreditAccount>;
   /**
    * Places the hold if balance − held covers it (and the key's budgets, counting its open holds); returns
-   * `{ok: false, reason}` and writes nothing when it does not.
+   * `{ok: false, reason}` and writes nothing when it does not. The hold enters the ledger when it closes, together
+   * with its capture and release; while open it is the hold row and the account's `held`.
    */
   placeHold(input: {
     id: string;
-    entryId: string;
     userId: string;
     keyId: string | null;
     callId: string;

@@ -1,7 +1,7 @@
 /** @module Gives every request an id (echoed as x-request-id), enforces the body limit, logs one line per request. */
 import { type AnyElysia, Elysia } from "elysia";
-import { monotonicFactory } from "ulid";
 import { type AppError, describeError, tooLarge } from "../shared/errors";
+import { monotonicUlids } from "../shared/ids";
 import type { Logger } from "./log";
 
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -41,7 +41,7 @@ function pathOf(url: string): string {
 export function createRequestLog(options: { log: Logger; maxBodyBytes: number }): RequestLog {
   const { log, maxBodyBytes } = options;
   const started = new WeakMap<Request, { id: string; at: number }>();
-  const newRequestId = monotonicFactory();
+  const newRequestId = monotonicUlids();
 
   const entry = (request: Request) => {
     let found = started.get(request);

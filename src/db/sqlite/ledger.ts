@@ -30,27 +30,25 @@ function ledgerStatements(sqlite: Database) {
        VALUES ($id, $userId, $kind, $delta, $amount, $balanceAfter, $reference, $keyId, $idempotencyKey, $note, $createdAt)`,
     ),
     insertHold: sqlite.query<never, Bindings<CreditHold>>(
-      `INSERT INTO credit_holds (id, user_id, key_id, call_id, amount, status, captured, owner, created_at, expires_at)
-       VALUES ($id, $userId, $keyId, $callId, $amount, $status, $captured, $owner, $createdAt, $expiresAt)`,
+      `INSERT INTO credit_holds (id, user_id, key_id, call_id, amount, owner, created_at, expires_at)
+       VALUES ($id, $userId, $keyId, $callId, $amount, $owner, $createdAt, $expiresAt)`,
     ),
     openHold: sqlite.query<CreditHold, [string]>(
-      `SELECT id, user_id AS userId, key_id AS keyId, call_id AS callId, amount, status, captured, owner,
-         created_at AS createdAt, expires_at AS expiresAt
-       FROM credit_holds WHERE id = ? AND status = 'open'`,
+      `SELECT id, user_id AS userId, key_id AS keyId, call_id AS callId, amount, owner, created_at AS createdAt,
+         expires_at AS expiresAt
+       FROM credit_holds WHERE id = ?`,
     ),
-    closeHold: sqlite.query<never, { id: string; status: CreditHold["status"]; captured: number; at: number }>(
-      "UPDATE credit_holds SET status = $status, captured = $captured, closed_at = $at WHERE id = $id",
-    ),
+    closeHold: sqlite.query<never, [string]>("DELETE FROM credit_holds WHERE id = ?"),
     keyCaptured: sqlite.query<{ total: number }, [string, number]>(
       "SELECT coalesce(sum(amount), 0) AS total FROM ledger_entries WHERE key_id = ? AND kind = 'capture' AND created_at >= ?",
     ),
     keyHeld: sqlite.query<{ total: number }, [string]>(
-      "SELECT coalesce(sum(amount), 0) AS total FROM credit_holds WHERE key_id = ? AND status = 'open'",
+      "SELECT coalesce(sum(amount), 0) AS total FROM credit_holds WHERE key_id = ?",
     ),
     openHolds: sqlite.query<CreditHold, []>(
-      `SELECT id, user_id AS userId, key_id AS keyId, call_id AS callId, amount, status, captured, owner,
-         created_at AS createdAt, expires_at AS expiresAt
-       FROM credit_holds WHERE status = 'open'`,
+      `SELECT id, user_id AS userId, key_id AS keyId, call_id AS callId, amount, owner, created_at AS createdAt,
+         expires_at AS expiresAt
+       FROM credit_holds`,
     ),
     // The background worker runs these every tick and the server before it listens; start-up pays for no query building.
     heartbeat: sqlite.query<never, { id: string; host: string; pid: number; at: number }>(
@@ -85,7 +83,11 @@ function keySpend(st: Statements, keyId: string, from: number): number {
   return st.keyCaptured.get(keyId, from)!.total + st.keyHeld.get(keyId)!.total;
 }
 
-/** Closes one open hold: captures up to what it may and releases the rest. */
+/**
+ * Closes one open hold: deletes it and writes its hold entry, the capture (up to what it may take) and the release of
+ * the rest. The hold's entry is written now rather than when it was placed, so placing a hold, which a request waits
+ * for, rewrites only the account and hold pages.
+ */
 function closeHold(st: Statements, hold: CreditHold, input: Omit<HoldSettlement, "holdId">) {
   const account = readAccount(st, hold.userId);
   account.held -= hold.amount;
@@ -93,26 +95,28 @@ function closeHold(st: Statements, hold: CreditHold, input: Omit<HoldSettlement,
   const free = Math.max(0, account.balance - account.held - hold.amount);
   const captured = Math.max(0, Math.min(input.actual, hold.amount + free));
   const released = Math.max(0, hold.amount - captured);
+  const balanceBefore = account.balance;
   account.balance -= captured;
   account.spent += captured;
   writeAccount(st, account, input.at);
-  st.closeHold.run({ id: hold.id, status: captured > 0 ? "settled" : "released", captured, at: input.at });
-  const entry = (id: string, kind: "capture" | "release", delta: number, amount: number) =>
+  st.closeHold.run(hold.id);
+  const entry = (id: string, kind: "hold" | "capture" | "release", delta: number, amount: number, after: number) =>
     append(st, {
       id,
       userId: hold.userId,
       kind,
       delta,
       amount,
-      balanceAfter: account.balance,
+      balanceAfter: after,
       reference: hold.callId,
       keyId: hold.keyId,
       idempotencyKey: null,
       note: null,
       createdAt: input.at,
     });
-  if (captured > 0) entry(input.captureEntryId, "capture", -captured, captured);
-  if (released > 0) entry(input.releaseEntryId, "release", 0, released);
+  entry(input.holdEntryId, "hold", 0, hold.amount, balanceBefore);
+  if (captured > 0) entry(input.captureEntryId, "capture", -captured, captured, account.balance);
+  if (released > 0) entry(input.releaseEntryId, "release", 0, released, account.balance);
   return { captured, released, balanceAfter: account.balance };
 }
 
@@ -155,26 +159,11 @@ export function createSqliteLedgerStore(db: SqliteDb, sqlite: Database): LedgerS
       keyId: input.keyId,
       callId: input.callId,
       amount: input.amount,
-      status: "open",
-      captured: 0,
       owner: input.owner,
       createdAt: input.at,
       expiresAt: input.expiresAt,
     };
     st.insertHold.run(hold);
-    append(st, {
-      id: input.entryId,
-      userId: input.userId,
-      kind: "hold",
-      delta: 0,
-      amount: input.amount,
-      balanceAfter: account.balance,
-      reference: input.callId,
-      keyId: input.keyId,
-      idempotencyKey: null,
-      note: null,
-      createdAt: input.at,
-    });
     return { ok: true as const, hold };
   });
   const settle = sqlite.transaction(settleOpenHold);
@@ -182,7 +171,13 @@ export function createSqliteLedgerStore(db: SqliteDb, sqlite: Database): LedgerS
   const releaseStale = sqlite.transaction((liveOwners: Set<string>, at: number, newEntryId: () => string) => {
     const stale = st.openHolds.all().filter((hold) => !liveOwners.has(hold.owner) || hold.expiresAt < at);
     for (const hold of stale) {
-      closeHold(st, hold, { actual: 0, captureEntryId: newEntryId(), releaseEntryId: newEntryId(), at });
+      closeHold(st, hold, {
+        actual: 0,
+        holdEntryId: newEntryId(),
+        captureEntryId: newEntryId(),
+        releaseEntryId: newEntryId(),
+        at,
+      });
     }
     return stale.length;
   });

@@ -1,4 +1,5 @@
 /** @module SQLite schema of the hub: accounts and sessions, the model catalog, call records and usage. */
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** People who sign in to the hub; email is unique case-insensitively through `emailNormalized`. */
@@ -244,30 +245,24 @@ export const creditAccounts = sqliteTable("credit_accounts", {
   updatedAt: integer("updated_at").notNull(),
 });
 
-/** Credit reserved for one call before it reaches upstream, settled exactly once (or released when it expires). */
-export const creditHolds = sqliteTable(
-  "credit_holds",
-  {
-    id: text("id").primaryKey(),
-    userId: text("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
-    keyId: text("key_id"),
-    callId: text("call_id").notNull(),
-    amount: integer("amount").notNull(),
-    status: text("status", { enum: ["open", "settled", "released"] }).notNull(),
-    captured: integer("captured").notNull().default(0),
-    /** The serving process that placed it, so a crashed process's holds can be told apart from live ones. */
-    owner: text("owner").notNull(),
-    createdAt: integer("created_at").notNull(),
-    expiresAt: integer("expires_at").notNull(),
-    closedAt: integer("closed_at"),
-  },
-  (table) => [
-    index("credit_holds_open_idx").on(table.status, table.expiresAt),
-    index("credit_holds_key_idx").on(table.keyId, table.status),
-  ],
-);
+/**
+ * Credit reserved for one call before it reaches upstream, while the call is in flight: settling or releasing it
+ * deletes the row (the ledger keeps its hold, capture and release entries), so the table stays as small as the
+ * number of calls in flight and needs no index beyond its key.
+ */
+export const creditHolds = sqliteTable("credit_holds", {
+  id: text("id").primaryKey(),
+  userId: text("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  keyId: text("key_id"),
+  callId: text("call_id").notNull(),
+  amount: integer("amount").notNull(),
+  /** The serving process that placed it, so a crashed process's holds can be told apart from live ones. */
+  owner: text("owner").notNull(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});
 
 /** The append-only ledger; the balance is the sum of its signed `delta`s. */
 export const ledgerEntries = sqliteTable(
@@ -285,13 +280,18 @@ export const ledgerEntries = sqliteTable(
     balanceAfter: integer("balance_after").notNull(),
     reference: text("reference"),
     keyId: text("key_id"),
-    idempotencyKey: text("idempotency_key").unique(),
+    idempotencyKey: text("idempotency_key"),
     note: text("note"),
     createdAt: integer("created_at").notNull(),
   },
+  // Partial indexes: most entries (a call's hold, capture and release) carry no idempotency key, and only captures
+  // count against a key's budget, so those entries skip the index pages they would never be looked up by.
   (table) => [
     index("ledger_user_idx").on(table.userId, table.createdAt),
-    index("ledger_key_idx").on(table.keyId, table.kind, table.createdAt),
+    index("ledger_key_idx").on(table.keyId, table.createdAt).where(sql`kind = 'capture'`),
+    uniqueIndex("ledger_entries_idempotency_key_unique")
+      .on(table.idempotencyKey)
+      .where(sql`idempotency_key IS NOT NULL`),
   ],
 );
 

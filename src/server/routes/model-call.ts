@@ -1,6 +1,6 @@
 /** @module What every model-calling route shares: the call context, response headers, and the SSE responder. */
-import { monotonicFactory } from "ulid";
 import type { AppError } from "../../shared/errors";
+import { monotonicUlids } from "../../shared/ids";
 import { formatCredits } from "../../shared/money";
 import type { Caller } from "../auth";
 import type { AppDeps } from "../deps";
@@ -17,7 +17,7 @@ const encoder = new TextEncoder();
  * limits, the public base URL and the abort signal.
  */
 export function callContexts(deps: Pick<AppDeps, "requests" | "publicBaseUrl">, surface: string) {
-  const newCallId = monotonicFactory();
+  const newCallId = monotonicUlids();
   return (request: Request, caller: Caller): CallContext => ({
     callId: newCallId(),
     userId: caller.user.id,

@@ -3,9 +3,9 @@
  * the reconciliation of holds a crashed process left open. Amounts are integer micro-credits throughout.
  */
 import { hostname } from "node:os";
-import { monotonicFactory } from "ulid";
 import type { CreditAccount, HoldSettlement, KeyLimits, LedgerEntry, Stores } from "../../db/stores";
 import { AppError, invalidRequest, notFound, rateLimited } from "../../shared/errors";
+import { monotonicUlids } from "../../shared/ids";
 import { formatCredits, parseCredits } from "../../shared/money";
 import type { Catalog } from "./catalog";
 import type { Secrets } from "./secrets";
@@ -125,8 +125,8 @@ export function createCredits(deps: {
   pid?: number;
   deferSettlement?: (settlement: HoldSettlement) => void;
 }) {
-  // Several ids per call: a factory avoids ulid()'s per-call PRNG lookup and most of its randomness.
-  const newId = monotonicFactory();
+  // Several ids per call: the factory encodes the time once per millisecond and counts after that.
+  const newId = monotonicUlids();
   const { stores, catalog, secrets, now = Date.now, owner = newId(), pid = process.pid, deferSettlement } = deps;
   const host = hostname();
   const windows = createKeyWindows(now);
@@ -168,7 +168,6 @@ export function createCredits(deps: {
     const limits = request.limits;
     const result = await stores.ledger.placeHold({
       id: newId(),
-      entryId: newId(),
       userId: request.userId,
       keyId: request.keyId,
       callId: request.callId,
@@ -194,7 +193,14 @@ export function createCredits(deps: {
 
   /** What settles a hold at `actual`, with fresh entry ids. */
   function settlementOf(holdId: string, actual: bigint): HoldSettlement {
-    return { holdId, actual: Number(actual), captureEntryId: newId(), releaseEntryId: newId(), at: now() };
+    return {
+      holdId,
+      actual: Number(actual),
+      holdEntryId: newId(),
+      captureEntryId: newId(),
+      releaseEntryId: newId(),
+      at: now(),
+    };
   }
 
   /** Captures the actual cost of a held call and releases the rest, now; returns micro-credits captured. */
