@@ -33,12 +33,12 @@ function ledgerStatements(sqlite: Database) {
       `INSERT INTO credit_holds (id, user_id, key_id, call_id, amount, owner, created_at, expires_at)
        VALUES ($id, $userId, $keyId, $callId, $amount, $owner, $createdAt, $expiresAt)`,
     ),
-    openHold: sqlite.query<CreditHold, [string]>(
-      `SELECT id, user_id AS userId, key_id AS keyId, call_id AS callId, amount, owner, created_at AS createdAt,
-         expires_at AS expiresAt
-       FROM credit_holds WHERE id = ?`,
+    // Finding a hold and closing it are one statement: the row goes, what it held comes back.
+    takeHold: sqlite.query<CreditHold, [string]>(
+      `DELETE FROM credit_holds WHERE id = ?
+       RETURNING id, user_id AS userId, key_id AS keyId, call_id AS callId, amount, owner, created_at AS createdAt,
+         expires_at AS expiresAt`,
     ),
-    closeHold: sqlite.query<never, [string]>("DELETE FROM credit_holds WHERE id = ?"),
     keyCaptured: sqlite.query<{ total: number }, [string, number]>(
       "SELECT coalesce(sum(amount), 0) AS total FROM ledger_entries WHERE key_id = ? AND kind = 'capture' AND created_at >= ?",
     ),
@@ -84,9 +84,9 @@ function keySpend(st: Statements, keyId: string, from: number): number {
 }
 
 /**
- * Closes one open hold: deletes it and writes its hold entry, the capture (up to what it may take) and the release of
- * the rest. The hold's entry is written now rather than when it was placed, so placing a hold, which a request waits
- * for, rewrites only the account and hold pages.
+ * Closes a hold just taken out of credit_holds: writes its hold entry, the capture (up to what it may take) and the
+ * release of the rest. The hold's entry is written now rather than when it was placed, so placing a hold, which a
+ * request waits for, rewrites only the account and hold pages.
  */
 function closeHold(st: Statements, hold: CreditHold, input: Omit<HoldSettlement, "holdId">) {
   const account = readAccount(st, hold.userId);
@@ -99,7 +99,6 @@ function closeHold(st: Statements, hold: CreditHold, input: Omit<HoldSettlement,
   account.balance -= captured;
   account.spent += captured;
   writeAccount(st, account, input.at);
-  st.closeHold.run(hold.id);
   const entry = (id: string, kind: "hold" | "capture" | "release", delta: number, amount: number, after: number) =>
     append(st, {
       id,
@@ -127,7 +126,7 @@ function closeHold(st: Statements, hold: CreditHold, input: Omit<HoldSettlement,
 export function createHoldSettler(sqlite: Database) {
   const st = ledgerStatements(sqlite);
   return function settleOpenHold(input: HoldSettlement) {
-    const hold = st.openHold.get(input.holdId);
+    const hold = st.takeHold.get(input.holdId);
     return hold ? closeHold(st, hold, input) : null;
   };
 }
@@ -171,6 +170,7 @@ export function createSqliteLedgerStore(db: SqliteDb, sqlite: Database): LedgerS
   const releaseStale = sqlite.transaction((liveOwners: Set<string>, at: number, newEntryId: () => string) => {
     const stale = st.openHolds.all().filter((hold) => !liveOwners.has(hold.owner) || hold.expiresAt < at);
     for (const hold of stale) {
+      st.takeHold.get(hold.id);
       closeHold(st, hold, {
         actual: 0,
         holdEntryId: newEntryId(),
