@@ -23,6 +23,7 @@ export const name = "Model gateway: added latency, throughput, streaming (issue 
 const ROOT = join(import.meta.dir, "..", "..");
 const BINARY = join(ROOT, "dist", "aigne-hub");
 const MOCK_SCRIPT = join(import.meta.dir, "fast-upstream.ts");
+const PROXY_SCRIPT = join(import.meta.dir, "bare-proxy.ts");
 const PORTKEY_DIR = join(ROOT, ".bench", "portkey");
 const PORTKEY_VERSION = "1.15.2";
 const HONO_NODE_SERVER_VERSION = "1.13.5";
@@ -379,6 +380,21 @@ export async function run(): Promise<string> {
       pid: mock.proc.pid,
     };
 
+    // The floor: a Bun server that only forwards to the mock with fetch.
+    const proxy = await startServer([process.execPath, PROXY_SCRIPT], {
+      cwd: work,
+      env: { ...env, UPSTREAM: mockUrl },
+      probePath: "/healthz",
+    });
+    servers.push(proxy);
+    const bare: Target = {
+      label: "bare Bun fetch proxy (forwards only; the floor)",
+      url: (delayMs) => `http://127.0.0.1:${proxy.port}${delayMs ? `/ttft${delayMs}` : ""}/v1/chat/completions`,
+      model: MODEL,
+      headers: () => ({ authorization: `Bearer ${PROVIDER_KEY}` }),
+      pid: proxy.proc.pid,
+    };
+
     // Three hubs, each on its own fresh data dir: the default log level (one access-log line per request), warn, and
     // credits off (issue 5: what billing costs; the key check and the call records stay).
     const hubVariants: { label: string; extraEnv: Record<string, string> }[] = [
@@ -434,7 +450,7 @@ export async function run(): Promise<string> {
     };
 
     const [hubInfo, hubWarn, hubOff] = hubs as [Target, Target, Target];
-    const targets = [direct, hubInfo, hubWarn, hubOff, portkeyTarget];
+    const targets = [direct, bare, hubInfo, hubWarn, hubOff, portkeyTarget];
     let billedHeader = "";
     for (const target of targets) {
       const headers = await checkTarget(target);
@@ -456,7 +472,7 @@ export async function run(): Promise<string> {
     }
 
     // Streaming: one request at a time, the targets interleaved so drift hits them alike.
-    const streamTargets = [direct, hubInfo, hubWarn, portkeyTarget];
+    const streamTargets = [direct, bare, hubInfo, hubWarn, portkeyTarget];
     const ttft = new Map<string, { first: number[]; total: number[] }>();
     for (const plan of TTFT_PLANS) {
       console.error(`bench: gateway streaming, upstream first-token delay ${plan.delayMs} ms`);
@@ -484,6 +500,7 @@ export async function run(): Promise<string> {
     return render({
       targets,
       direct,
+      bare,
       hubInfo,
       hubWarn,
       hubOff,
@@ -507,6 +524,7 @@ export async function run(): Promise<string> {
 interface Measured {
   targets: Target[];
   direct: Target;
+  bare: Target;
   hubInfo: Target;
   hubWarn: Target;
   hubOff: Target;
@@ -533,7 +551,7 @@ const cpuPerRequest = (runs: WrkResult[]) =>
   runs.reduce((n, r) => n + r.cpuUs, 0) / runs.reduce((n, r) => n + r.requests, 0);
 
 function render(m: Measured): string {
-  const { direct, hubInfo, hubWarn, hubOff, portkey, single, loaded, ttft } = m;
+  const { direct, bare, hubInfo, hubWarn, hubOff, portkey, single, loaded, ttft } = m;
   const p50 = (t: Target) => roundMedian(single.get(t)!, (r) => r.p50);
   const p99 = (t: Target) => roundMedian(single.get(t)!, (r) => r.p99);
   const rowsSingle = m.targets
@@ -592,6 +610,7 @@ function render(m: Measured): string {
   const addedInfo = p50(hubInfo) - p50(direct);
   const addedWarn = p50(hubWarn) - p50(direct);
   const addedPortkey = p50(portkey) - p50(direct);
+  const addedBare = p50(bare) - p50(direct);
   const ratioInfo = loadedRps(hubInfo) / loadedRps(portkey);
   const ratioWarn = loadedRps(hubWarn) / loadedRps(portkey);
   const creditsGap = Math.abs(loadedRps(hubOff) - loadedRps(hubInfo)) / Math.max(loadedRps(hubOff), loadedRps(hubInfo));
@@ -599,7 +618,7 @@ function render(m: Measured): string {
     median(ttftOf(delayMs, t).first) - median(ttftOf(delayMs, direct).first);
   const ttftRows = TTFT_PLANS.map(
     (plan) =>
-      `| first streamed chunk ≤ ${TARGET_TTFT_OVERHEAD_MS} ms after the upstream's (median, upstream first token after ${plan.delayMs} ms) | ${signed(ttftOver(plan.delayMs, hubInfo))} ms (warn: ${signed(ttftOver(plan.delayMs, hubWarn))} ms; Portkey ${signed(ttftOver(plan.delayMs, portkey))} ms) | ${verdict(ttftOver(plan.delayMs, hubInfo) <= TARGET_TTFT_OVERHEAD_MS)} |`,
+      `| first streamed chunk ≤ ${TARGET_TTFT_OVERHEAD_MS} ms after the upstream's (median, upstream first token after ${plan.delayMs} ms) | ${signed(ttftOver(plan.delayMs, hubInfo))} ms (warn: ${signed(ttftOver(plan.delayMs, hubWarn))} ms; bare proxy ${signed(ttftOver(plan.delayMs, bare))} ms; Portkey ${signed(ttftOver(plan.delayMs, portkey))} ms) | ${verdict(ttftOver(plan.delayMs, hubInfo) <= TARGET_TTFT_OVERHEAD_MS)} |`,
   ).join("\n");
 
   const recordLines = m.records
@@ -614,13 +633,16 @@ function render(m: Measured): string {
   return `## ${name}
 
 **Method.** A lean mock upstream (\`scripts/bench/fast-upstream.ts\`, a \`Bun.serve\` on 127.0.0.1 answering
-\`POST /v1/chat/completions\` from pre-built bytes) is called three ways in the same run: **directly**, through
+\`POST /v1/chat/completions\` from pre-built bytes) is called four ways in the same run: **directly**, through
 **aigne-hub** (\`dist/aigne-hub serve\` on a fresh data dir: provider \`openai\` at the mock, a priced model, a user
 with granted credits and a hub key, so every request authenticates the key, places a credit hold, settles it and
 writes a call record — the audit — with credits on, the default) and through **Portkey's gateway**
 ${PORTKEY_VERSION} (\`node build/start-server.js --headless\`, installed in the git-ignored \`.bench/portkey\` with
 \`@hono/node-server\` pinned to ${HONO_NODE_SERVER_VERSION}; it proxies to the same mock via
-\`x-portkey-provider: openai\` and \`x-portkey-custom-host\`, and has no auth, billing or audit). The hub runs three
+\`x-portkey-provider: openai\` and \`x-portkey-custom-host\`, and has no auth, billing or audit). A fourth path is the
+floor: a **bare Bun fetch proxy** (\`scripts/bench/bare-proxy.ts\`, a \`Bun.serve\` that forwards each request to the
+mock with \`fetch\` and streams the answer back, nothing else), which shows what the extra hop alone costs a Bun
+server on this machine. The hub runs three
 times, on three data dirs: at the default log level (info: one JSON access-log line per request to stderr, here a
 file), with \`AIGNE_HUB_LOG_LEVEL=warn\`, and (issue 5) with \`AIGNE_HUB_CREDITS=off\` at the default log level, which
 still authenticates the key and writes the call record but places no hold and settles nothing; the last one is not
@@ -667,7 +689,7 @@ ${rowsTtft}
 ${delayed ? `\nFirst chunk with the upstream's first token after ${delayed.delayMs} ms (median) — ${buffering}.\n` : ""}
 | target (issue 4) | measured | |
 |---|---:|---|
-| p50 added latency at one connection < ${TARGET_ADDED_P50_MS} ms, default log level | ${signed(addedInfo)} ms (Portkey ${signed(addedPortkey)} ms) | ${verdict(addedInfo < TARGET_ADDED_P50_MS)} |
+| p50 added latency at one connection < ${TARGET_ADDED_P50_MS} ms, default log level | ${signed(addedInfo)} ms (bare proxy ${signed(addedBare)} ms; Portkey ${signed(addedPortkey)} ms) | ${verdict(addedInfo < TARGET_ADDED_P50_MS)} |
 | … with \`AIGNE_HUB_LOG_LEVEL=warn\` | ${signed(addedWarn)} ms | ${verdict(addedWarn < TARGET_ADDED_P50_MS)} |
 | at ${CONNECTIONS} connections ≥ ${TARGET_RPS_VS_PORTKEY}× Portkey's requests/s, default log level | ${fixed(ratioInfo, 2)}× (${fixed(loadedRps(hubInfo), 0)} vs ${fixed(loadedRps(portkey), 0)} req/s) | ${verdict(ratioInfo >= TARGET_RPS_VS_PORTKEY)} |
 | … with \`AIGNE_HUB_LOG_LEVEL=warn\` | ${fixed(ratioWarn, 2)}× | ${verdict(ratioWarn >= TARGET_RPS_VS_PORTKEY)} |
