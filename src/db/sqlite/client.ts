@@ -82,6 +82,12 @@ function migrate(sqlite: Database, path: string, migrationsFolder: string): void
   apply.immediate();
 }
 
+/** What a group commit runs around each transaction's writes: `end` writes what they left for the end. */
+export interface BatchHooks {
+  begin(): void;
+  end(): void;
+}
+
 /**
  * Makes a write whose calls share transactions: the calls queued within a window are applied together in one
  * IMMEDIATE transaction, and each promise settles once it committed. A write costs mostly its transaction, the WAL
@@ -89,14 +95,29 @@ function migrate(sqlite: Database, path: string, migrationsFolder: string): void
  * the window is the current turn of the event loop; otherwise the first queued call waits `waitMs` for company.
  * Writes may run twice (a failure rolls the batch back and each is retried alone), so they act only on the database.
  */
-export function groupCommit<I, R>(sqlite: Database, apply: (input: I) => R, waitMs = 0): (input: I) => Promise<R> {
+export function groupCommit<I, R>(
+  sqlite: Database,
+  apply: (input: I) => R,
+  waitMs = 0,
+  hooks?: BatchHooks,
+): (input: I) => Promise<R> {
   interface Queued {
     input: I;
     resolve(value: R): void;
     reject(error: unknown): void;
   }
-  const applyOne = sqlite.transaction(apply);
-  const applyAll = sqlite.transaction((batch: Queued[]) => batch.map((item) => apply(item.input)));
+  const applyOne = sqlite.transaction((input: I) => {
+    hooks?.begin();
+    const value = apply(input);
+    hooks?.end();
+    return value;
+  });
+  const applyAll = sqlite.transaction((queued: Queued[]) => {
+    hooks?.begin();
+    const values = queued.map((item) => apply(item.input));
+    hooks?.end();
+    return values;
+  });
   let queue: Queued[] = [];
 
   function commit(): void {

@@ -78,6 +78,42 @@ function append(st: Statements, entry: LedgerEntry): LedgerEntry {
   return entry;
 }
 
+/**
+ * The accounts one transaction changes, each read once and written once when the transaction's writes are done: a
+ * batch of holds or settlements of one user rewrites its row once instead of once per call.
+ */
+function createAccountBatch(st: Statements) {
+  const read = new Map<string, CreditAccount>();
+  const changed = new Map<string, { account: CreditAccount; at: number }>();
+  return {
+    /** Starts a transaction's batch with nothing read (a rolled-back batch may have left values behind). */
+    begin(): void {
+      read.clear();
+      changed.clear();
+    },
+    get(userId: string): CreditAccount {
+      let account = read.get(userId);
+      if (!account) {
+        account = readAccount(st, userId);
+        read.set(userId, account);
+      }
+      return account;
+    },
+    /** Marks an account got from this batch as changed at `at`. */
+    changed(account: CreditAccount, at: number): void {
+      changed.set(account.userId, { account, at });
+    },
+    /** Writes the changed accounts; the batch then starts over. */
+    end(): void {
+      for (const { account, at } of changed.values()) writeAccount(st, account, at);
+      read.clear();
+      changed.clear();
+    },
+  };
+}
+
+type AccountBatch = ReturnType<typeof createAccountBatch>;
+
 /** What a key captured plus what it holds open since `from`: its spend against a budget. */
 function keySpend(st: Statements, keyId: string, from: number): number {
   return st.keyCaptured.get(keyId, from)!.total + st.keyHeld.get(keyId)!.total;
@@ -88,8 +124,8 @@ function keySpend(st: Statements, keyId: string, from: number): number {
  * release of the rest. The hold's entry is written now rather than when it was placed, so placing a hold, which a
  * request waits for, rewrites only the account and hold pages.
  */
-function closeHold(st: Statements, hold: CreditHold, input: Omit<HoldSettlement, "holdId">) {
-  const account = readAccount(st, hold.userId);
+function closeHold(st: Statements, accounts: AccountBatch, hold: CreditHold, input: Omit<HoldSettlement, "holdId">) {
+  const account = accounts.get(hold.userId);
   account.held -= hold.amount;
   // Capture at most the hold plus what is still free, so no other call's reservation is ever spent.
   const free = Math.max(0, account.balance - account.held - hold.amount);
@@ -98,7 +134,7 @@ function closeHold(st: Statements, hold: CreditHold, input: Omit<HoldSettlement,
   const balanceBefore = account.balance;
   account.balance -= captured;
   account.spent += captured;
-  writeAccount(st, account, input.at);
+  accounts.changed(account, input.at);
   const entry = (id: string, kind: "hold" | "capture" | "release", delta: number, amount: number, after: number) =>
     append(st, {
       id,
@@ -120,58 +156,75 @@ function closeHold(st: Statements, hold: CreditHold, input: Omit<HoldSettlement,
 }
 
 /**
- * Settles one hold if it is still open (null otherwise), inside the caller's transaction: LedgerStore.settle runs it
- * alone, the call store's group commit runs a batch of them.
+ * Settles holds that are still open (a closed one gives null) inside the caller's transaction, between `begin` and
+ * `end`: LedgerStore.settle runs one alone, the call store's group commit runs a batch of them.
  */
 export function createHoldSettler(sqlite: Database) {
   const st = ledgerStatements(sqlite);
-  return function settleOpenHold(input: HoldSettlement) {
-    const hold = st.takeHold.get(input.holdId);
-    return hold ? closeHold(st, hold, input) : null;
+  const accounts = createAccountBatch(st);
+  return {
+    begin: accounts.begin,
+    settle(input: HoldSettlement) {
+      const hold = st.takeHold.get(input.holdId);
+      return hold ? closeHold(st, accounts, hold, input) : null;
+    },
+    end: accounts.end,
   };
 }
 
 /** Builds the LedgerStore over a drizzle handle and its raw connection (for the cached hot-path statements). */
 export function createSqliteLedgerStore(db: SqliteDb, sqlite: Database): LedgerStore {
   const st = ledgerStatements(sqlite);
-  const settleOpenHold = createHoldSettler(sqlite);
+  const settler = createHoldSettler(sqlite);
+  const accounts = createAccountBatch(st);
 
   // Holds placed in the same turn of the event loop share a transaction; each is still checked against the balance.
-  const placeHold = groupCommit(sqlite, (input: Parameters<LedgerStore["placeHold"]>[0]) => {
-    const account = readAccount(st, input.userId);
-    const available = account.balance - account.held;
-    if (available < input.amount) return { ok: false as const, reason: "balance" as const, available };
-    if (input.keyId && input.budget) {
-      const { dailyBudget, monthlyBudget, dayStart, monthStart } = input.budget;
-      if (dailyBudget !== null && keySpend(st, input.keyId, dayStart) + input.amount > dailyBudget) {
-        return { ok: false as const, reason: "daily_budget" as const, available };
+  const placeHold = groupCommit(
+    sqlite,
+    (input: Parameters<LedgerStore["placeHold"]>[0]) => {
+      const account = accounts.get(input.userId);
+      const available = account.balance - account.held;
+      if (available < input.amount) return { ok: false as const, reason: "balance" as const, available };
+      if (input.keyId && input.budget) {
+        const { dailyBudget, monthlyBudget, dayStart, monthStart } = input.budget;
+        if (dailyBudget !== null && keySpend(st, input.keyId, dayStart) + input.amount > dailyBudget) {
+          return { ok: false as const, reason: "daily_budget" as const, available };
+        }
+        if (monthlyBudget !== null && keySpend(st, input.keyId, monthStart) + input.amount > monthlyBudget) {
+          return { ok: false as const, reason: "monthly_budget" as const, available };
+        }
       }
-      if (monthlyBudget !== null && keySpend(st, input.keyId, monthStart) + input.amount > monthlyBudget) {
-        return { ok: false as const, reason: "monthly_budget" as const, available };
-      }
-    }
-    account.held += input.amount;
-    writeAccount(st, account, input.at);
-    const hold: CreditHold = {
-      id: input.id,
-      userId: input.userId,
-      keyId: input.keyId,
-      callId: input.callId,
-      amount: input.amount,
-      owner: input.owner,
-      createdAt: input.at,
-      expiresAt: input.expiresAt,
-    };
-    st.insertHold.run(hold);
-    return { ok: true as const, hold };
+      account.held += input.amount;
+      accounts.changed(account, input.at);
+      const hold: CreditHold = {
+        id: input.id,
+        userId: input.userId,
+        keyId: input.keyId,
+        callId: input.callId,
+        amount: input.amount,
+        owner: input.owner,
+        createdAt: input.at,
+        expiresAt: input.expiresAt,
+      };
+      st.insertHold.run(hold);
+      return { ok: true as const, hold };
+    },
+    0,
+    accounts,
+  );
+  const settle = sqlite.transaction((input: HoldSettlement) => {
+    settler.begin();
+    const settled = settler.settle(input);
+    settler.end();
+    return settled;
   });
-  const settle = sqlite.transaction(settleOpenHold);
   // Open holds are the calls in flight, few enough to filter here rather than in a statement per list of owners.
   const releaseStale = sqlite.transaction((liveOwners: Set<string>, at: number, newEntryId: () => string) => {
     const stale = st.openHolds.all().filter((hold) => !liveOwners.has(hold.owner) || hold.expiresAt < at);
+    accounts.begin();
     for (const hold of stale) {
       st.takeHold.get(hold.id);
-      closeHold(st, hold, {
+      closeHold(st, accounts, hold, {
         actual: 0,
         holdEntryId: newEntryId(),
         captureEntryId: newEntryId(),
@@ -179,6 +232,7 @@ export function createSqliteLedgerStore(db: SqliteDb, sqlite: Database): LedgerS
         at,
       });
     }
+    accounts.end();
     return stale.length;
   });
 
