@@ -5,10 +5,9 @@
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { readMigrationFiles } from "drizzle-orm/migrator";
-import { MIGRATIONS_DIR } from "../../../src/assets";
 import { openStores } from "../../../src/db/open";
 import { type InProcessHub, startInProcessHub } from "../../support/app";
+import { databaseBefore } from "../../support/migrations";
 import { tempDir } from "../../support/temp-dir";
 import {
   type Call,
@@ -183,21 +182,7 @@ describe("the search migration", () => {
   test("indexes the runs, tags and latest artifacts a database already held", async () => {
     const dir = tempDir();
     try {
-      const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR });
-      const searchAt = migrations.findIndex((m) => m.sql.some((statement) => statement.includes("runs_search")));
-      const db = new Database(join(dir.path, "hub.db"), { create: true });
-      db.run("PRAGMA foreign_keys = ON");
-      db.run(
-        "CREATE TABLE __drizzle_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, hash text NOT NULL, created_at numeric)",
-      );
-      for (const migration of migrations.slice(0, searchAt)) {
-        for (const statement of migration.sql) if (statement.trim()) db.run(statement);
-        db.run("INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)", [
-          migration.hash,
-          migration.folderMillis,
-        ]);
-      }
-      db.run(`PRAGMA user_version = ${searchAt}`);
+      const db = databaseBefore(join(dir.path, "hub.db"), "runs_search");
       const user = "00000000-0000-4000-8000-000000000001";
       const run = "00000000-0000-4000-8000-0000000000aa";
       db.run("INSERT INTO platform_users (id, created_at) VALUES (?, 1)", [user]);

@@ -5,31 +5,9 @@
 import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { readMigrationFiles } from "drizzle-orm/migrator";
-import { MIGRATIONS_DIR } from "../../../src/assets";
 import { openStores } from "../../../src/db/open";
+import { databaseBefore } from "../../support/migrations";
 import { tempDir } from "../../support/temp-dir";
-
-/** Creates a database at the schema just before the migration whose SQL mentions `marker`; returns its index. */
-function databaseBefore(path: string, marker: string): Database {
-  const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR });
-  const at = migrations.findIndex((m) => m.sql.some((statement) => statement.includes(marker)));
-  expect(at).toBeGreaterThan(0);
-  const db = new Database(path, { create: true });
-  db.run("PRAGMA foreign_keys = ON");
-  db.run(
-    "CREATE TABLE __drizzle_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, hash text NOT NULL, created_at numeric)",
-  );
-  for (const migration of migrations.slice(0, at)) {
-    for (const statement of migration.sql) if (statement.trim()) db.run(statement);
-    db.run("INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)", [
-      migration.hash,
-      migration.folderMillis,
-    ]);
-  }
-  db.run(`PRAGMA user_version = ${at}`);
-  return db;
-}
 
 test("keeps open holds, drops closed ones, and idempotency keys stay unique", async () => {
   const dir = tempDir();

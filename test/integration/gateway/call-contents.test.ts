@@ -6,14 +6,13 @@
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { readMigrationFiles } from "drizzle-orm/migrator";
 import { ulid } from "ulid";
-import { MIGRATIONS_DIR } from "../../../src/assets";
 import { openStores } from "../../../src/db/open";
 import { settingsSet } from "../../../src/server/admin/credits";
 import type { CallDetailView, HubSettingsView } from "../../../src/shared/api";
 import { parseFlags } from "../../../src/shared/args";
 import { UsageError } from "../../../src/shared/errors";
+import { databaseBefore } from "../../support/migrations";
 import { tempDir } from "../../support/temp-dir";
 import {
   ANTHROPIC_KEY,
@@ -312,22 +311,7 @@ describe("the call_contents migration", () => {
   test("applies to a database at the previous schema and keeps its call records", async () => {
     const dir = tempDir();
     try {
-      const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_DIR });
-      const contentsAt = migrations.findIndex((m) => m.sql.some((statement) => statement.includes("call_contents")));
-      expect(contentsAt).toBeGreaterThan(0);
-      const db = new Database(join(dir.path, "hub.db"), { create: true });
-      db.run("PRAGMA foreign_keys = ON");
-      db.run(
-        "CREATE TABLE __drizzle_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, hash text NOT NULL, created_at numeric)",
-      );
-      for (const migration of migrations.slice(0, contentsAt)) {
-        for (const statement of migration.sql) if (statement.trim()) db.run(statement);
-        db.run("INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)", [
-          migration.hash,
-          migration.folderMillis,
-        ]);
-      }
-      db.run(`PRAGMA user_version = ${contentsAt}`);
+      const db = databaseBefore(join(dir.path, "hub.db"), "call_contents");
       db.run(
         `INSERT INTO model_calls (id, request_id, user_id, surface, type, requested_model, status, stream, input_tokens,
            output_tokens, cache_read_tokens, cache_write_tokens, estimated, cost, latency_ms, attempts, created_at)
