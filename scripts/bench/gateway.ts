@@ -661,10 +661,13 @@ comes after 20 ms and the rest 20 ms later, so a gateway that buffered would sho
 wrk, the gateway and the mock share the two cores (the direct path has one process fewer), all on loopback.
 
 What the hub writes per call, for reading the numbers: the key comes from an in-memory cache re-validated against a
-keys revision at most every 100 ms; the credit hold is one conditional write the request waits for, committed in one
-transaction with whatever else was queued in the same turn of the event loop; when the cost is within the hold (the
-usual case) the settlement, the call record and the daily usage are queued and committed in the next such group
-commit, just after the response; the WAL is checkpointed every 100 ms by a background loop, never by a request.
+keys revision at most every 100 ms; the credit hold is one conditional write the request waits for (the account's
+\`held\` and a hold row), committed in one transaction with the other holds placed in the same turn of the event loop;
+when the cost is within the hold (the usual case) the settlement (the hold row deleted; the hold, capture and release
+ledger entries; the account), the call record and the daily usage are queued and committed together within 5 ms,
+after the response, each account written once per batch; the WAL is checkpointed every 100 ms by a background loop,
+never by a request. So a billed call costs, beyond an unbilled one, two row writes and a share of one commit before
+the upstream call, and four row writes after it; the credits-off hub pays for neither.
 
 Billing and audit were on (except for the credits-off hub, whose check response carried no credits header): the
 hub's check response carried \`x-aigne-hub-credits: ${m.billedHeader || "(missing!)"}\`; ${recordLines}.
