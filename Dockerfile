@@ -14,8 +14,9 @@ COPY bunfig.toml tsconfig.json ./
 COPY drizzle ./drizzle
 COPY scripts/build.ts ./scripts/build.ts
 COPY src ./src
-# build.ts compiles, embeds drizzle/ and src/ui/ui-public, and smoke-runs the binary. /data is made here
-# because the runtime image has no shell; it is copied over owned by the non-root user.
+# build.ts compiles, embeds drizzle/ and src/ui/ui-public, and smoke-runs the binary (a short `serve` on loopback
+# that records the bytecode profile of the final compile, then --version). /data is made here because the runtime
+# image has no shell; it is copied over owned by the non-root user.
 RUN bun scripts/build.ts && mkdir -m 0700 /data
 
 # base, not static: the bun-linux target links against glibc.

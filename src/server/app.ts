@@ -44,8 +44,19 @@ export function createApp(deps: AppDeps) {
     // Pages go to Bun's native routes: the request log's onRequest hook would turn an Elysia HTML route into `{}`.
     new Elysia({ name: "aigne-hub", serve: { routes: { ...accessKeyPages, ...uiPages } } })
       .use(deps.requests.plugin)
-      // Files no page references (robots.txt, icons), listed once at start from the embedded folder.
-      .use(staticPlugin({ assets: UI_PUBLIC_DIR, prefix: "", alwaysStatic: true, indexHTML: false, silent: true }))
+      // Files no page references (robots.txt, icons), listed once at start from the embedded folder. No ETags:
+      // hashing the files started Bun's thread pool and held about a megabyte of idle memory for one robots.txt.
+      .use(
+        staticPlugin({
+          assets: UI_PUBLIC_DIR,
+          prefix: "",
+          alwaysStatic: true,
+          indexHTML: false,
+          silent: true,
+          etag: false,
+          headers: { "cache-control": "public, max-age=86400" },
+        }),
+      )
       .use(systemRoutes(deps))
       .use(accountRoutes(deps))
       .use(aigneRoutes(deps))

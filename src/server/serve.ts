@@ -116,6 +116,9 @@ export async function run(argv: string[]): Promise<number> {
 
   const worker = startBackgroundWorker({ tasks: deps.backgroundTasks, intervalMs: config.workerTickMs, log });
   const checkpoints = startBackgroundWorker({ tasks: [deps.checkpointTask], intervalMs: CHECKPOINT_MS, log });
+  // The binary starts with a reluctant JIT (scripts/build.ts) so run-once start-up code stays in the interpreter;
+  // from here on the code that runs often is request handling, which the JIT should compile as usual.
+  Bun.unsafe.setJITPolicy(1);
 
   await stopRequested;
   // Live streams and long polls would hold the drain open until its deadline; end them first.
