@@ -25,7 +25,7 @@ const HELLO = `const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch:
 console.log(\`listening on http://127.0.0.1:\${server.port}\`);
 `;
 
-/** Compiles the baseline: a Bun.serve hello-world, with the same compile flags as the hub. */
+/** Compiles the baseline: a Bun.serve hello-world, with the plain `--compile --minify` flags (nothing to tune there). */
 function buildBaseline(dir: string): string {
   writeFileSync(join(dir, "hello.ts"), HELLO);
   const outfile = join(dir, "hello");
@@ -149,8 +149,9 @@ working directory with no \`AIGNE_HUB_*\` variables set, timed from just before 
 answers 200 (the runner reads the port from the listening line, then polls). ${ROUNDS} rounds; each round starts
 the hub once on a new, empty data dir (**fresh**: creates the dir, the key files and the SQLite database, runs
 the migrations) and then ${WARM_PER_ROUND} more times on that same data dir (**restart**), each stopped with
-SIGTERM before the next. The baseline is a hello-world \`Bun.serve\` compiled with the same Bun and the same
-\`--compile --minify\` flags, started once per round. One discarded start of each binary comes first, so both are
+SIGTERM before the next. The hub is \`npm run build\`'s binary (\`--splitting\`, \`--bytecode\`, a start-up JIT
+policy and a recorded bytecode order: README, Build). The baseline is a hello-world \`Bun.serve\` compiled with the
+same Bun and plain \`--compile --minify\`, started once per round. One discarded start of each binary comes first, so both are
 in the page cache: these are cold *process* starts, not cold-disk starts.
 
 Idle RSS: ${RSS_RUNS} runs on an existing data dir; each answers ${RSS_REQUESTS} sequential requests
