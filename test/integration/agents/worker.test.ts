@@ -74,9 +74,12 @@ describe("lease worker tasks", () => {
 
   test("offers held by disabled agents are dropped so top-up can fill their places", async () => {
     const owner = await newUser(call);
-    // Never offered anything yet, so matching ranks it first among the outside agents.
-    const sleeper = await newAgent(call, owner.key);
-    const { workItemId } = await publish(call, publisher.user.key, { goal: "replace the sleeper" });
+    // The only agent with the run's tag, so matching ranks it first among the outside agents (ties are random).
+    const sleeper = await newAgent(call, owner.key, { tags: ["sleeper"] });
+    const { workItemId } = await publish(call, publisher.user.key, {
+      goal: "replace the sleeper",
+      required_tags: ["sleeper"],
+    });
     const db = new Database(join(hub.dir, "data", "hub.db"), { readonly: true });
     const offered = () =>
       (
