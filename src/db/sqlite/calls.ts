@@ -63,7 +63,7 @@ function usageDeltas(records: CallRecord[]): UsageDelta[] {
 
 /** Builds the CallStore over a drizzle handle and its raw connection (for the cached group-commit statements). */
 export function createSqliteCallStore(db: SqliteDb, sqlite: Database): CallStore {
-  const settler = createHoldSettler(sqlite);
+  const settleOpenHolds = createHoldSettler(sqlite);
   const insertCall = sqlite.query<never, CallRow>(
     `INSERT INTO model_calls (id, request_id, trace_id, user_id, key_id, app_id, surface, type, requested_model, provider,
        model, credential_id, status, stream, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, estimated,
@@ -90,9 +90,7 @@ export function createSqliteCallStore(db: SqliteDb, sqlite: Database): CallStore
   const commit = groupCommit(
     sqlite,
     (batch: Parameters<CallStore["commit"]>[0]) => {
-      settler.begin();
-      for (const settlement of batch.settlements) settler.settle(settlement);
-      settler.end();
+      settleOpenHolds(batch.settlements);
       for (const record of batch.records) insertCall.run({ ...record, attempts: JSON.stringify(record.attempts) });
       // After the records: each content row references its call.
       for (const content of batch.contents) insertContent.run(content);

@@ -156,26 +156,28 @@ function closeHold(st: Statements, accounts: AccountBatch, hold: CreditHold, inp
 }
 
 /**
- * Settles holds that are still open (a closed one gives null) inside the caller's transaction, between `begin` and
- * `end`: LedgerStore.settle runs one alone, the call store's group commit runs a batch of them.
+ * Settles holds inside the caller's transaction, each account written once for the lot; a hold that is no longer open
+ * gives null. LedgerStore.settle runs one alone, releaseStale the holds of stopped processes, and the call store's
+ * group commit a batch of them.
  */
 export function createHoldSettler(sqlite: Database) {
   const st = ledgerStatements(sqlite);
   const accounts = createAccountBatch(st);
-  return {
-    begin: accounts.begin,
-    settle(input: HoldSettlement) {
+  return function settleOpenHolds(settlements: readonly HoldSettlement[]) {
+    accounts.begin();
+    const settled = settlements.map((input) => {
       const hold = st.takeHold.get(input.holdId);
       return hold ? closeHold(st, accounts, hold, input) : null;
-    },
-    end: accounts.end,
+    });
+    accounts.end();
+    return settled;
   };
 }
 
 /** Builds the LedgerStore over a drizzle handle and its raw connection (for the cached hot-path statements). */
 export function createSqliteLedgerStore(db: SqliteDb, sqlite: Database): LedgerStore {
   const st = ledgerStatements(sqlite);
-  const settler = createHoldSettler(sqlite);
+  const settleOpenHolds = createHoldSettler(sqlite);
   const accounts = createAccountBatch(st);
 
   // Holds placed in the same turn of the event loop share a transaction; each is still checked against the balance.
@@ -213,26 +215,21 @@ export function createSqliteLedgerStore(db: SqliteDb, sqlite: Database): LedgerS
     accounts,
   );
   const settle = sqlite.transaction((input: HoldSettlement) => {
-    settler.begin();
-    const settled = settler.settle(input);
-    settler.end();
-    return settled;
+    return settleOpenHolds([input])[0]!;
   });
   // Open holds are the calls in flight, few enough to filter here rather than in a statement per list of owners.
   const releaseStale = sqlite.transaction((liveOwners: Set<string>, at: number, newEntryId: () => string) => {
     const stale = st.openHolds.all().filter((hold) => !liveOwners.has(hold.owner) || hold.expiresAt < at);
-    accounts.begin();
-    for (const hold of stale) {
-      st.takeHold.get(hold.id);
-      closeHold(st, accounts, hold, {
+    settleOpenHolds(
+      stale.map((hold) => ({
+        holdId: hold.id,
         actual: 0,
         holdEntryId: newEntryId(),
         captureEntryId: newEntryId(),
         releaseEntryId: newEntryId(),
         at,
-      });
-    }
-    accounts.end();
+      })),
+    );
     return stale.length;
   });
 
