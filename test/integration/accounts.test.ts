@@ -1,5 +1,7 @@
 /** @module Account, key and admin routes over HTTP on an in-process hub: auth, CSRF, throttling, bad input. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { openStores } from "../../src/db/open";
 import { type InProcessHub, startInProcessHub } from "../support/app";
 
 const ADMIN = { email: "root@example.com", password: "root-password-1" };
@@ -207,6 +209,23 @@ describe("account routes", () => {
         "not_found",
       );
       await expectHubError(await call("/api/user/info", { key: mine.key }), 401, "unauthorized");
+    });
+
+    test("a key revoked through another connection to the data dir, as `admin key revoke` does, is refused next", async () => {
+      const issued = await hub.deps.accounts.issueHubKey({
+        userId: (await hub.deps.stores.accounts.findUserByEmail(ANN.email))!.id,
+        name: "other",
+        source: "admin",
+      });
+      expect((await call("/api/user/info", { key: issued.key })).status).toBe(200);
+      const other = await openStores({ dataDir: join(hub.dir, "data"), databaseUrl: undefined });
+      try {
+        expect(await other.keys.revokeHubKey({ id: issued.record.id, at: clock })).not.toBeNull();
+      } finally {
+        await other.close();
+      }
+      await expectHubError(await call("/api/user/info", { key: issued.key }), 401, "unauthorized");
+      expect((await call("/api/user/info", { key: annKey })).status).toBe(200);
     });
 
     test("a key name that is too long is a 400 and mints nothing", async () => {
