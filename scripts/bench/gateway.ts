@@ -660,8 +660,8 @@ token) and to the end of the stream. Either the whole mock stream is one write a
 comes after 20 ms and the rest 20 ms later, so a gateway that buffered would show +20 ms. This is a 2-core machine:
 wrk, the gateway and the mock share the two cores (the direct path has one process fewer), all on loopback.
 
-What the hub writes per call, for reading the numbers: the key comes from an in-memory cache re-validated against a
-keys revision at most every 100 ms; the credit hold is one conditional write the request waits for (the account's
+What the hub writes per call, for reading the numbers: the key comes from an in-memory cache, valid while the keys
+revision (one indexed read per request, so a revocation by any process counts at once) stays put; the credit hold is one conditional write the request waits for (the account's
 \`held\` and a hold row), committed in one transaction with the other holds placed in the same turn of the event loop;
 when the cost is within the hold (the usual case) the settlement (the hold row deleted; the hold, capture and release
 ledger entries; the account), the call record and the daily usage are queued and committed together within 5 ms,
