@@ -6,7 +6,9 @@
  * for `"stream":true`) an SSE stream whose first frame already carries content, ending in a usage frame and
  * `data: [DONE]`. With no prefix the whole stream is one write, at once. With the prefix `/ttft<ms>` the headers go
  * at once, the first frame after `<ms>` ms and the rest `<ms>` ms later, so a gateway that buffered the stream
- * would show it. `GET /healthz` answers 200. Nothing is recorded: the mock should cost as little as possible.
+ * would show it. `GET /healthz` answers 200. The one thing kept is when the last stream's first frame went out
+ * (`performance.timeOrigin + performance.now()`, epoch milliseconds to the microsecond, comparable across processes
+ * on one machine), answered by `GET /last-first-frame`, so the runner can time a gateway's forwarding alone.
  */
 
 const MODEL = "gpt-4o-mini";
@@ -51,13 +53,19 @@ const wholeStream = encoder.encode(firstFrame + restFrames);
 const JSON_HEADERS = { "content-type": "application/json" };
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
 
+/** When the last stream's first frame was handed to the socket, in epoch milliseconds. */
+let lastFirstFrameAt = 0;
+
 /** A stream that sends its first frame after `delayMs` and the rest `delayMs` later. */
 function delayedStream(delayMs: number): Response {
   let step = 0;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       await Bun.sleep(delayMs);
-      if (step++ === 0) return controller.enqueue(firstBytes);
+      if (step++ === 0) {
+        lastFirstFrameAt = performance.timeOrigin + performance.now();
+        return controller.enqueue(firstBytes);
+      }
       controller.enqueue(restBytes);
       controller.close();
     },
@@ -72,13 +80,16 @@ const server = Bun.serve({
   async fetch(request) {
     const path = new URL(request.url).pathname;
     if (path === "/healthz") return new Response("ok");
+    if (path === "/last-first-frame") return new Response(String(lastFirstFrameAt));
     const match = /^(?:\/ttft(\d+))?\/v1\/chat\/completions$/.exec(path);
     if (!match || request.method !== "POST") return new Response("not found", { status: 404 });
     const text = await request.text();
     // Every client here serialises with JSON.stringify (or the benchmark's own literal), so no spaces.
     if (!text.includes('"stream":true')) return new Response(completion, { headers: JSON_HEADERS });
     const delayMs = Number(match[1] ?? 0);
-    return delayMs > 0 ? delayedStream(delayMs) : new Response(wholeStream, { headers: SSE_HEADERS });
+    if (delayMs > 0) return delayedStream(delayMs);
+    lastFirstFrameAt = performance.timeOrigin + performance.now();
+    return new Response(wholeStream, { headers: SSE_HEADERS });
   },
 });
 
