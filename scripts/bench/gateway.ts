@@ -319,8 +319,9 @@ async function streamOnce(target: Target, delayMs: number, mockUrl: string): Pro
   for await (const chunk of response.body) {
     text += decoder.decode(chunk, { stream: true });
     if (first < 0 && text.includes("data:")) {
-      firstAt = performance.timeOrigin + performance.now();
-      first = firstAt - performance.timeOrigin - started;
+      const at = performance.now();
+      firstAt = performance.timeOrigin + at;
+      first = at - started;
     }
   }
   const total = performance.now() - started;
