@@ -160,6 +160,27 @@ export function endLease(
   return { status, events };
 }
 
+/** Ends a lease whose time ran out, as the platform: the attempt counts, and the item fails at `maxAttempts`. */
+export function expireLease(
+  tx: Tx,
+  lease: { workItemId: string; leaseId: string },
+  maxAttempts: number,
+  at: number,
+): ReturnType<typeof endLease> {
+  return endLease(tx, {
+    workItemId: lease.workItemId,
+    leaseId: lease.leaseId,
+    countAttempt: true,
+    maxAttempts,
+    lastError: "lease expired",
+    action: "lease_expired",
+    actorType: "system",
+    actorId: "platform",
+    text: "lease expired",
+    at,
+  });
+}
+
 /** Gives back every lease an agent holds (disable, delete): items return to `offered`, attempts unchanged. */
 export function releaseAgentLeases(
   tx: Tx,

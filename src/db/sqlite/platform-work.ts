@@ -7,7 +7,7 @@ import type { AgentWorkItem, ClaimOutcome, LeaseRules, PlatformEvent, WorkStore 
 import type { SqliteDb } from "./client";
 import { enabledAgentIds, liveLeaseCount } from "./platform-agents";
 import { appendEventRow, audit, IMMEDIATE, personaOf, systemEvent, type Tx, toLease } from "./platform-common";
-import { closeRunIfDone, endLease, failRun, isTerminalRun, runOf } from "./platform-lifecycle";
+import { closeRunIfDone, endLease, expireLease, failRun, isTerminalRun, runOf } from "./platform-lifecycle";
 import {
   agentAllowedTools,
   agents,
@@ -96,18 +96,7 @@ function claimOne(tx: Tx, agentId: string, workItemId: string, rules: LeaseRules
   if (status === "claimed") {
     const stale = tx.select().from(workItemLeases).where(eq(workItemLeases.workItemId, workItemId)).get();
     if (stale && stale.leaseExpiresAt < at) {
-      const ended = endLease(tx, {
-        workItemId,
-        leaseId: stale.leaseId,
-        countAttempt: true,
-        maxAttempts: rules.maxAttempts,
-        lastError: "lease expired",
-        action: "lease_expired",
-        actorType: "system",
-        actorId: "platform",
-        text: "lease expired",
-        at,
-      });
+      const ended = expireLease(tx, stale, rules.maxAttempts, at);
       if (ended) {
         events.push(...ended.events);
         status = ended.status;
@@ -362,18 +351,7 @@ export function createSqliteWorkStore(db: SqliteDb): WorkStore {
         const events: PlatformEvent[] = [];
         let reclaimed = 0;
         for (const lease of expired) {
-          const ended = endLease(tx, {
-            workItemId: lease.workItemId,
-            leaseId: lease.leaseId,
-            countAttempt: true,
-            maxAttempts,
-            lastError: "lease expired",
-            action: "lease_expired",
-            actorType: "system",
-            actorId: "platform",
-            text: "lease expired",
-            at,
-          });
+          const ended = expireLease(tx, lease, maxAttempts, at);
           if (!ended) continue;
           reclaimed++;
           events.push(...ended.events);
