@@ -34,17 +34,21 @@ export function whenSignedOut(handler: () => void): void {
   onSignedOut = handler;
 }
 
-/** The HTTP methods the pages use. */
-export type Method = "GET" | "POST" | "PATCH" | "DELETE";
+/** The HTTP methods the pages use (the platform replaces tags with PUT). */
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
-/** Sends one request and returns the response when it is 2xx; throws ApiError or NetworkError otherwise. */
-export async function send(method: Method, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
-  const headers: Record<string, string> = { accept: "application/json" };
+/** Sends a JSON request to this origin with `credentials` headers added; a failed transport is a NetworkError. */
+export async function fetchJson(
+  method: Method,
+  path: string,
+  credentials: Record<string, string>,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<Response> {
+  const headers: Record<string, string> = { accept: "application/json", ...credentials };
   if (body !== undefined) headers["content-type"] = "application/json";
-  if (method !== "GET" && csrfToken) headers["x-csrf-token"] = csrfToken;
-  let response: Response;
   try {
-    response = await fetch(path, {
+    return await fetch(path, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -55,6 +59,12 @@ export async function send(method: Method, path: string, body?: unknown, signal?
     if (signal?.aborted) throw error;
     throw new NetworkError("network");
   }
+}
+
+/** Sends one request and returns the response when it is 2xx; throws ApiError or NetworkError otherwise. */
+export async function send(method: Method, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+  const csrf: Record<string, string> = method !== "GET" && csrfToken ? { "x-csrf-token": csrfToken } : {};
+  const response = await fetchJson(method, path, csrf, body, signal);
   if (response.ok) return response;
   const data = (await response.json().catch(() => undefined)) as HubErrorBody | undefined;
   const retry = Number(response.headers.get("retry-after")) || undefined;

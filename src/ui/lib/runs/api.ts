@@ -2,10 +2,7 @@
  * @module The run pages' client for the platform's `/v1` routes, whose errors are `{"error":"<message>"}`: public
  * reads, and user calls made as the signed-in hub account (cookie + CSRF token) or with a pasted user key.
  */
-import { ApiError, NetworkError } from "../api";
-
-/** The methods the platform's routes use (tags are replaced with PUT). */
-export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+import { ApiError, fetchJson, type Method } from "../api";
 
 /** How user calls authenticate: the hub session, or a platform user key kept for this tab. */
 export type Credentials = { kind: "session" } | { kind: "key"; key: string };
@@ -54,23 +51,10 @@ function sessionCsrfToken(): Promise<string> {
 
 /** Calls a platform route and returns its JSON; throws PlatformError or NetworkError. */
 export async function platform<T>(method: Method, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  if (credentials?.kind === "key") headers.authorization = `Bearer ${credentials.key}`;
-  else if (credentials?.kind === "session" && method !== "GET") headers["x-csrf-token"] = await sessionCsrfToken();
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: "same-origin",
-      signal,
-    });
-  } catch (error) {
-    if (signal?.aborted) throw error;
-    throw new NetworkError("network");
-  }
+  const auth: Record<string, string> = {};
+  if (credentials?.kind === "key") auth.authorization = `Bearer ${credentials.key}`;
+  else if (credentials?.kind === "session" && method !== "GET") auth["x-csrf-token"] = await sessionCsrfToken();
+  const response = await fetchJson(method, path, auth, body, signal);
   const data = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if (response.ok) return data as T;
   const message = typeof data.error === "string" ? data.error : "";
