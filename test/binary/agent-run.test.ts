@@ -113,6 +113,8 @@ describe("aigne-hub agent run", () => {
     const upstream = mock.requests.at(-1)!;
     expect(upstream.model).toBe("gpt-4o-mini");
     expect(JSON.stringify(upstream.body.messages)).toContain("Write one line about a lighthouse");
+    // The call's settlement is committed just after its answer; wait for it rather than for the clock.
+    await hub.deps.flushWrites();
     const after = await hub.deps.stores.ledger.account(hubUserId);
     expect(after.spent).toBeGreaterThan(before.spent);
   });

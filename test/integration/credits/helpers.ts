@@ -114,8 +114,15 @@ export async function startCreditsHub(options: { env?: Record<string, string> } 
       agent: "$CHAT_MODEL",
       ...(stream ? { options: { streaming: true } } : {}),
     }),
-    account: (userId = ann.userId) => stores.ledger.account(userId),
-    entries: async (userId = ann.userId) => (await stores.ledger.entries(userId, 100_000)).reverse(),
+    // Settlements of answered calls are committed just after the answer; a reader sees them, as after any later call.
+    account: async (userId = ann.userId) => {
+      await hub.deps.flushWrites();
+      return stores.ledger.account(userId);
+    },
+    entries: async (userId = ann.userId) => {
+      await hub.deps.flushWrites();
+      return (await stores.ledger.entries(userId, 100_000)).reverse();
+    },
     calls,
     async settled(userId = ann.userId, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
