@@ -233,7 +233,10 @@ export interface CallDetailView extends CallView {
   content: { request: unknown; response: unknown } | null;
 }
 
-/** One entry of `GET /api/ai/models`; rates are decimal credits per token. */
+/**
+ * One entry of `GET /api/ai/models`; rates are decimal credits per token. The AIGNE client's schema requires the rates
+ * as strings and `status` as an object or null.
+ */
 export interface AiModelInfo {
   model: string;
   type: string;

@@ -2,6 +2,7 @@
  * @module AIGNE wire ⇄ canonical: `/api/v2/chat` (JSON and SSE, aigne-hub-wire §6), `/api/v2/embeddings`,
  * `/api/v2/image` and the `/api/ai/models` list.
  */
+import type { AiModelInfo } from "../../../shared/api";
 import { type AppError, invalidRequest } from "../../../shared/errors";
 import type {
   ChatChunk,
@@ -395,18 +396,6 @@ export function toAigneImage(
   };
 }
 
-/** `/api/ai/models` item; the client's schema requires the rates as strings and `status` as an object or null. */
-export interface AigneModelItem {
-  model: string;
-  type: string;
-  provider: string;
-  input_credits_per_token: string;
-  output_credits_per_token: string;
-  modelMetadata: Record<string, unknown>;
-  providerDisplayName: string;
-  status: { available: boolean };
-}
-
 const DISPLAY_NAMES: Record<string, string> = {
   openai: "OpenAI",
   anthropic: "Anthropic",
@@ -423,7 +412,7 @@ const DISPLAY_NAMES: Record<string, string> = {
 };
 
 /** Renders the model list as `GET /api/ai/models`; `model` is `provider/model`, as in every hub model list. */
-export function toAigneModelList(models: ModelListing[]): AigneModelItem[] {
+export function toAigneModelList(models: ModelListing[]): AiModelInfo[] {
   return models.map((m) => ({
     model: m.id,
     type: m.type,
