@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import * as agents from "./bench/agents";
+import * as billing from "./bench/billing";
 import * as gateway from "./bench/gateway";
 import * as startup from "./bench/startup";
 
@@ -17,7 +18,7 @@ interface Benchmark {
 }
 
 /** Every benchmark, by the short name `--only` takes, in the order the page lists them. */
-const benchmarks: Record<string, Benchmark> = { startup, gateway, agents };
+const benchmarks: Record<string, Benchmark> = { startup, gateway, billing, agents };
 
 const ROOT = join(import.meta.dir, "..");
 const BINARY = join(ROOT, "dist", "aigne-hub");
