@@ -16,9 +16,9 @@ export const name = "Billing writes: what credits add per call (issue 5)";
 const CALLS = 42_000;
 const REPEATS = 3;
 /**
- * Batch sizes counted in the gateway benchmark's hub at 50 connections (about 7000 calls/s): holds placed in one turn
- * of the event loop share a transaction (about 30), and the 5 ms group commit carries about 70 calls' settlements and
- * records. The server checkpoints the WAL every 100 ms, about every 700 calls at that rate.
+ * Batch sizes counted once, with a temporary counter, in a hub under the gateway benchmark's 50-connection load (about
+ * 7000 calls/s): holds placed in one turn of the event loop share a transaction (about 30), and the 5 ms group commit
+ * carries about 70 calls' settlements and records. The server checkpoints the WAL every 100 ms, about every 700 calls.
  */
 const HOLD_BATCH = 30;
 const COMMIT_BATCH = 70;
