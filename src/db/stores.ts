@@ -415,8 +415,8 @@ export interface LedgerStore {
     idempotencyKey: string | null;
     at: number;
   }): Promise<{ applied: boolean; entry: LedgerEntry; account: CreditAccount }>;
-  /** A user's ledger entries, newest first. */
-  entries(userId: string, limit: number, before?: number): Promise<LedgerEntry[]>;
+  /** A user's ledger entries, newest first (their ULIDs descending), from just older than the entry id `before`. */
+  entries(userId: string, limit: number, before?: string): Promise<LedgerEntry[]>;
   /** Sum of deltas over a user's ledger (for checking it equals the stored balance). */
   ledgerBalance(userId: string): Promise<number>;
   /** Registers a serving process or refreshes its heartbeat. */

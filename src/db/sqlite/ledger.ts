@@ -294,10 +294,8 @@ export function createSqliteLedgerStore(db: SqliteDb, sqlite: Database): LedgerS
       return db
         .select()
         .from(ledgerEntries)
-        .where(
-          and(eq(ledgerEntries.userId, userId), before === undefined ? undefined : lt(ledgerEntries.createdAt, before)),
-        )
-        .orderBy(desc(ledgerEntries.createdAt), desc(ledgerEntries.id))
+        .where(and(eq(ledgerEntries.userId, userId), before === undefined ? undefined : lt(ledgerEntries.id, before)))
+        .orderBy(desc(ledgerEntries.id))
         .limit(limit)
         .all();
     },

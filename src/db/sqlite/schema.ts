@@ -248,7 +248,7 @@ export const creditAccounts = sqliteTable("credit_accounts", {
 /**
  * Credit reserved for one call before it reaches upstream, while the call is in flight: settling or releasing it
  * deletes the row (the ledger keeps its hold, capture and release entries), so the table stays as small as the
- * number of calls in flight and needs no index beyond its key.
+ * number of calls in flight and needs no index beyond its key (stored `WITHOUT ROWID`, so that key is the table).
  */
 export const creditHolds = sqliteTable("credit_holds", {
   id: text("id").primaryKey(),
@@ -264,11 +264,15 @@ export const creditHolds = sqliteTable("credit_holds", {
   expiresAt: integer("expires_at").notNull(),
 });
 
-/** The append-only ledger; the balance is the sum of its signed `delta`s. */
+/**
+ * The append-only ledger; the balance is the sum of its signed `delta`s. Stored `WITHOUT ROWID`, clustered by user and
+ * ULID (migration 0007): a billed call appends three entries, and each then writes one B-tree instead of a row, its
+ * key index and a by-user index, while a user's entries, newest first, are one range of the table.
+ */
 export const ledgerEntries = sqliteTable(
   "ledger_entries",
   {
-    id: text("id").primaryKey(),
+    id: text("id").notNull(),
     userId: text("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
@@ -287,7 +291,7 @@ export const ledgerEntries = sqliteTable(
   // Partial indexes: most entries (a call's hold, capture and release) carry no idempotency key, and only captures
   // count against a key's budget, so those entries skip the index pages they would never be looked up by.
   (table) => [
-    index("ledger_user_idx").on(table.userId, table.createdAt),
+    primaryKey({ columns: [table.userId, table.id] }),
     index("ledger_key_idx").on(table.keyId, table.createdAt).where(sql`kind = 'capture'`),
     uniqueIndex("ledger_entries_idempotency_key_unique")
       .on(table.idempotencyKey)

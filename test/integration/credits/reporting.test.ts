@@ -144,6 +144,21 @@ describe("GET /api/admin/credits/ledger", () => {
       for (const field of ["amount", "delta", "balanceAfter"]) expect(entry[field]).toMatch(PLAIN_DECIMAL);
       expect(entry.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
+    expect(entries.length).toBeGreaterThan(3);
+    let cursor: string | null = null;
+    const paged: string[] = [];
+    do {
+      const page = await f.request(
+        "GET",
+        `/api/admin/credits/ledger?email=${encodeURIComponent(f.email)}&limit=3${cursor ? `&before=${cursor}` : ""}`,
+        { key: f.adminKey },
+      );
+      const body: { entries: { id: string }[]; next: string | null } = await page.json();
+      expect(body.entries.length).toBeLessThanOrEqual(3);
+      paged.push(...body.entries.map((e) => e.id));
+      cursor = body.next;
+    } while (cursor);
+    expect(paged).toEqual(stored.map((e) => e.id));
     expect((await f.request("GET", `/api/admin/credits/ledger?email=${f.email}`)).status).toBe(403);
     expect(
       (await f.request("GET", "/api/admin/credits/ledger?email=nobody@example.com", { key: f.adminKey })).status,

@@ -248,9 +248,13 @@ export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits
     .get("/credits/ledger", async ({ query }) => {
       const user = await accounts.requireUserByEmail(String(query.email ?? ""));
       const limit = Math.min(500, Math.max(1, Number(query.limit ?? 100) || 100));
+      // A page goes on from the entry id the previous page ended with (`next`), so entries added meanwhile shift nothing.
+      const before = query.before ? String(query.before) : undefined;
+      const entries = await stores.ledger.entries(user.id, limit, before);
       return {
         account: describeAccount(await credits.account(user.id)),
-        entries: (await stores.ledger.entries(user.id, limit)).map(publicEntry),
+        entries: entries.map(publicEntry),
+        next: entries.length === limit ? entries.at(-1)!.id : null,
       };
     })
     .post(
