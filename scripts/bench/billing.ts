@@ -14,7 +14,7 @@ export const name = "Billing writes: what credits add per call (issue 5)";
 
 /** Calls per replay, and replays per mode (the median is reported). */
 const CALLS = 42_000;
-const REPEATS = 3;
+const REPEATS = 5;
 /**
  * Batch sizes counted once, with a temporary counter, in a hub under the gateway benchmark's 50-connection load (about
  * 7000 calls/s): holds placed in one turn of the event loop share a transaction (about 30), and the 5 ms group commit
@@ -195,9 +195,9 @@ ${row("group commit (settlement: hold row deleted, hold, capture and release ent
 ${row("WAL checkpoints", "checkpoints")}
 ${row("**total**", "total")}
 
-A billed call writes three ledger entries (hold, capture, release) and a hold row it later deletes. Each entry is a
-row with a text primary key (an index of its own), an index by user and time, one by key for captures, and a
-foreign key to its user. Set the added total against the gateway's CPU per request at 50 connections in the section
+A billed call writes three ledger entries (hold, capture, release) and a hold row it later deletes. Both tables are
+stored WITHOUT ROWID (migration 0007), the ledger clustered by user and entry id, so each entry is one B-tree write
+(a capture also writes the by-key index that budgets read) and a foreign-key check of its user. Set the added total against the gateway's CPU per request at 50 connections in the section
 above: the share it takes is about the share of requests/s that credits on gives up against credits off.
 `;
 }
