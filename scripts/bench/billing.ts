@@ -197,7 +197,8 @@ ${row("**total**", "total")}
 
 A billed call writes three ledger entries (hold, capture, release) and a hold row it later deletes. Both tables are
 stored WITHOUT ROWID (migration 0007), the ledger clustered by user and entry id, so each entry is one B-tree write
-(a capture also writes the by-key index that budgets read) and a foreign-key check of its user. Set the added total against the gateway's CPU per request at 50 connections in the section
-above: the share it takes is about the share of requests/s that credits on gives up against credits off.
+(a capture also writes the by-key index that budgets read) and a foreign-key check of its user. Set the added total
+against the gateway's CPU per request at 50 connections in the section above: the share it takes is about the share
+of requests/s that credits on gives up against credits off.
 `;
 }

@@ -288,10 +288,10 @@ export const ledgerEntries = sqliteTable(
     note: text("note"),
     createdAt: integer("created_at").notNull(),
   },
-  // Partial indexes: most entries (a call's hold, capture and release) carry no idempotency key, and only captures
-  // count against a key's budget, so those entries skip the index pages they would never be looked up by.
   (table) => [
     primaryKey({ columns: [table.userId, table.id] }),
+    // Partial indexes: most entries (a call's hold, capture and release) carry no idempotency key, and only captures
+    // count against a key's budget, so those entries skip the index pages they would never be looked up by.
     index("ledger_key_idx").on(table.keyId, table.createdAt).where(sql`kind = 'capture'`),
     uniqueIndex("ledger_entries_idempotency_key_unique")
       .on(table.idempotencyKey)

@@ -159,6 +159,15 @@ describe("GET /api/admin/credits/ledger", () => {
       cursor = body.next;
     } while (cursor);
     expect(paged).toEqual(stored.map((e) => e.id));
+    const bad = await f.request(
+      "GET",
+      `/api/admin/credits/ledger?email=${encodeURIComponent(f.email)}&before=2026-01-01`,
+      {
+        key: f.adminKey,
+      },
+    );
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.message).toStartWith("before must be an entry id");
     expect((await f.request("GET", `/api/admin/credits/ledger?email=${f.email}`)).status).toBe(403);
     expect(
       (await f.request("GET", "/api/admin/credits/ledger?email=nobody@example.com", { key: f.adminKey })).status,

@@ -12,6 +12,8 @@ import { describeCredential, describeModel, describeProviders } from "../../serv
 import { describeAccount, publicEntry } from "../../services/credits";
 import { LimitsBody } from "../account";
 
+/** Ledger entry ids are ULIDs: 26 characters of Crockford's base 32. */
+const ENTRY_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const UserBody = t.Object({
   email: t.String({ maxLength: 254 }),
   password: t.Optional(t.String({ maxLength: 1024 })),
@@ -249,7 +251,10 @@ export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits
       const user = await accounts.requireUserByEmail(String(query.email ?? ""));
       const limit = Math.min(500, Math.max(1, Number(query.limit ?? 100) || 100));
       // A page goes on from the entry id the previous page ended with (`next`), so entries added meanwhile shift nothing.
-      const before = query.before ? String(query.before) : undefined;
+      const before = query.before === undefined ? undefined : String(query.before);
+      if (before !== undefined && !ENTRY_ID.test(before)) {
+        throw invalidRequest("before must be an entry id, the `next` of the previous page", "before");
+      }
       const entries = await stores.ledger.entries(user.id, limit, before);
       return {
         account: describeAccount(await credits.account(user.id)),
