@@ -10,6 +10,13 @@ const TIME_CHARS = 10;
 const HEAD_CHARS = 12;
 const TAIL_LIMIT = 32 ** 4;
 
+const ULID_PATTERN = new RegExp(`^[${ALPHABET}]{${TIME_CHARS + HEAD_CHARS + 4}}$`);
+
+/** Whether `text` has a ULID's form (26 characters of the alphabet above), as an id a client hands back must. */
+export function isUlid(text: string): boolean {
+  return ULID_PATTERN.test(text);
+}
+
 function encodeTime(time: number): string {
   let out = "";
   for (let i = 0, rest = time; i < TIME_CHARS; i++) {

@@ -1,7 +1,7 @@
 /** @module Monotonic ULIDs: the format `ulid` reads, and ids that sort in the order they were made. */
 import { describe, expect, test } from "bun:test";
-import { decodeTime } from "ulid";
-import { monotonicUlids } from "../../src/shared/ids";
+import { decodeTime, ulid } from "ulid";
+import { isUlid, monotonicUlids } from "../../src/shared/ids";
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -37,5 +37,16 @@ describe("monotonicUlids", () => {
     const a = monotonicUlids(() => 5_000);
     const b = monotonicUlids(() => 5_000);
     expect(a()).not.toBe(b());
+  });
+});
+
+describe("isUlid", () => {
+  test("accepts what the generators make and refuses other text", () => {
+    const next = monotonicUlids();
+    for (let i = 0; i < 100; i++) expect(isUlid(next())).toBe(true);
+    expect(isUlid(ulid())).toBe(true);
+    for (const text of ["", "2026-01-01", next().toLowerCase(), `${next()}0`, next().slice(1), `${next().slice(1)}U`]) {
+      expect(isUlid(text)).toBe(false);
+    }
   });
 });

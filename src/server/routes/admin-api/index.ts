@@ -2,6 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { CredentialTestResult, HubSettingsView } from "../../../shared/api";
 import { invalidRequest, notFound } from "../../../shared/errors";
+import { isUlid } from "../../../shared/ids";
 import type { AppDeps } from "../../deps";
 import { renderHubError, surfaceErrors } from "../../errors";
 import { providerFor } from "../../providers";
@@ -12,8 +13,6 @@ import { describeCredential, describeModel, describeProviders } from "../../serv
 import { describeAccount, publicEntry } from "../../services/credits";
 import { LimitsBody } from "../account";
 
-/** Ledger entry ids are ULIDs: 26 characters of Crockford's base 32. */
-const ENTRY_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const UserBody = t.Object({
   email: t.String({ maxLength: 254 }),
   password: t.Optional(t.String({ maxLength: 1024 })),
@@ -252,7 +251,7 @@ export const adminRoutes = ({ accounts, auth, requests, catalog, stores, credits
       const limit = Math.min(500, Math.max(1, Number(query.limit ?? 100) || 100));
       // A page goes on from the entry id the previous page ended with (`next`), so entries added meanwhile shift nothing.
       const before = query.before === undefined ? undefined : String(query.before);
-      if (before !== undefined && !ENTRY_ID.test(before)) {
+      if (before !== undefined && !isUlid(before)) {
         throw invalidRequest("before must be an entry id, the `next` of the previous page", "before");
       }
       const entries = await stores.ledger.entries(user.id, limit, before);
