@@ -296,23 +296,31 @@ export interface UsageDay {
   cost: number;
 }
 
-/** What settles one open hold: the actual cost and the ids of the entries it writes, in their order. */
-export interface HoldSettlement {
-  holdId: string;
-  actual: number;
-  holdEntryId: string;
-  captureEntryId: string;
-  releaseEntryId: string;
-  at: number;
-}
+/**
+ * A write to an open credit tranche, applied in the gateway's group commit in the order queued: a call's capture
+ * (drawn from the tranche and the balance, its one ledger entry) or the release of what is left (`amount` null: all of
+ * it, and the tranche closes).
+ */
+export type TrancheWrite =
+  | {
+      kind: "capture";
+      trancheId: string;
+      userId: string;
+      keyId: string | null;
+      callId: string;
+      amount: number;
+      entryId: string;
+      at: number;
+    }
+  | { kind: "release"; trancheId: string; amount: number | null; entryId: string; at: number };
 
 /** Call records and their daily aggregates. */
 export interface CallStore {
   /**
-   * Settles the holds (as LedgerStore.settle does each), inserts the records with their contents and folds them into
-   * the daily usage, all in one transaction: the gateway's group commit.
+   * Applies the tranche writes in order, inserts the records with their contents and folds them into the daily usage,
+   * all in one transaction: the gateway's group commit.
    */
-  commit(batch: { settlements: HoldSettlement[]; records: CallRecord[]; contents: CallContent[] }): Promise<void>;
+  commit(batch: { tranches: TrancheWrite[]; records: CallRecord[]; contents: CallContent[] }): Promise<void>;
   /** Lists records matching the filter, newest first. */
   list(filter: CallFilter): Promise<CallRecord[]>;
   /** One record by id with its stored content (null when none was stored), or null when there is no such call. */
@@ -343,6 +351,7 @@ export interface CreditHold {
   keyId: string | null;
   callId: string;
   amount: number;
+  kind: "call" | "tranche";
   owner: string;
   createdAt: number;
   expiresAt: number;
@@ -376,33 +385,24 @@ export interface LedgerStore {
   /** The account of a user (zeros when it has none yet). */
   account(userId: string): Promise<CreditAccount>;
   /**
-   * Places the hold if balance − held covers it (and the key's budgets, counting its open holds); returns
-   * `{ok: false, reason}` and writes nothing when it does not. The hold enters the ledger when it closes, together
-   * with its capture and release; while open it is the hold row and the account's `held`.
+   * Adds to a tranche (opening it when `trancheId` is new) what balance − held, and the budgets of the tranche's key
+   * counting what it holds, can cover: `wanted`, or less but at least `needed`; writes the hold entry of what it
+   * added. Returns `{ok: false, reason}` and writes nothing when not even `needed` is covered.
    */
-  placeHold(input: {
-    id: string;
+  growTranche(input: {
+    trancheId: string;
     userId: string;
     keyId: string | null;
-    callId: string;
-    amount: number;
+    needed: number;
+    wanted: number;
     owner: string;
+    entryId: string;
     at: number;
     expiresAt: number;
     budget?: KeyBudget;
   }): Promise<
-    | { ok: true; hold: CreditHold }
-    | { ok: false; reason: "balance" | "daily_budget" | "monthly_budget"; available: number }
+    { ok: true; granted: number } | { ok: false; reason: "balance" | "daily_budget" | "monthly_budget"; available: number }
   >;
-  /**
-   * Settles an open hold exactly once: captures `actual` (capped so nothing else's reservation is spent) and
-   * releases the rest, in one transaction. A second call returns null.
-   */
-  settle(input: HoldSettlement): Promise<{
-    captured: number;
-    released: number;
-    balanceAfter: number;
-  } | null>;
   /** Releases open holds placed by owners not in `liveOwners` or past their expiry; returns how many. */
   releaseStale(input: { liveOwners: string[]; at: number; newEntryId: () => string }): Promise<number>;
   /** Applies a grant (negative: a debit, never below the available amount) once per idempotency key. */

@@ -41,7 +41,7 @@ export function buildServices(input: {
     now,
   });
   const recorder = createCallRecorder({ stores, onError: logFailure("call record write failed") });
-  const credits = createCredits({ stores, catalog, secrets, now, deferSettlement: recorder.settle });
+  const credits = createCredits({ stores, catalog, secrets, now, recorder });
   const accounts = createAccounts({
     stores,
     secrets,
@@ -93,8 +93,13 @@ export function buildServices(input: {
     accessKeys: createAccessKeys({ stores, accounts, secrets, now }),
     agentPlatform,
     requests: createRequestLog({ log, maxBodyBytes: config.maxBodyBytes }),
-    /** Writes what the request path queued (settlements, call records, health, key use); shutdown awaits it. */
+    /**
+     * Writes what the request path queued (captures, call records, health, key use), first returning the credit
+     * tranches hold beyond their calls' reservations, so the stored accounts then show only what calls in flight hold;
+     * shutdown awaits it.
+     */
     async flushWrites() {
+      credits.releaseUnreserved();
       await recorder.flush();
       await health.flush();
       await accounts.recordKeyUse();
@@ -102,6 +107,7 @@ export function buildServices(input: {
     /** The periodic tasks `serve` runs in its background worker. */
     backgroundTasks: [
       { name: "reconcile credit holds", everyMs: 0, run: async () => void (await credits.reconcile()) },
+      { name: "release idle credit tranches", everyMs: 0, run: async () => credits.sweepTranches() },
       ...gatewayTasks({
         stores,
         catalog,

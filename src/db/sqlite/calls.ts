@@ -3,7 +3,7 @@ import type { Database } from "bun:sqlite";
 import { and, count, desc, eq, gte, inArray, lt, lte } from "drizzle-orm";
 import type { CallContent, CallRecord, CallStore } from "../stores";
 import { type Bindings, groupCommit, type SqliteDb } from "./client";
-import { createHoldSettler } from "./ledger";
+import { createTrancheWriter } from "./ledger";
 import { callContents, modelCalls, usageDaily } from "./schema";
 
 type CallRow = typeof modelCalls.$inferSelect;
@@ -63,7 +63,7 @@ function usageDeltas(records: CallRecord[]): UsageDelta[] {
 
 /** Builds the CallStore over a drizzle handle and its raw connection (for the cached group-commit statements). */
 export function createSqliteCallStore(db: SqliteDb, sqlite: Database): CallStore {
-  const settleOpenHolds = createHoldSettler(sqlite);
+  const applyTrancheWrites = createTrancheWriter(sqlite);
   const insertCall = sqlite.query<never, CallRow>(
     `INSERT INTO model_calls (id, request_id, trace_id, user_id, key_id, app_id, surface, type, requested_model, provider,
        model, credential_id, status, stream, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, estimated,
@@ -90,7 +90,7 @@ export function createSqliteCallStore(db: SqliteDb, sqlite: Database): CallStore
   const commit = groupCommit(
     sqlite,
     (batch: Parameters<CallStore["commit"]>[0]) => {
-      settleOpenHolds(batch.settlements);
+      applyTrancheWrites(batch.tranches);
       for (const record of batch.records) insertCall.run({ ...record, attempts: JSON.stringify(record.attempts) });
       // After the records: each content row references its call.
       for (const content of batch.contents) insertContent.run(content);
@@ -101,7 +101,7 @@ export function createSqliteCallStore(db: SqliteDb, sqlite: Database): CallStore
 
   return {
     async commit(batch) {
-      if (batch.settlements.length || batch.records.length) await commit(batch);
+      if (batch.tranches.length || batch.records.length) await commit(batch);
     },
 
     async list(filter) {

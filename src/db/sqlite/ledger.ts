@@ -2,7 +2,7 @@
 import type { Database } from "bun:sqlite";
 import { and, desc, eq, gte, lt, or, sql, sum } from "drizzle-orm";
 import { conflict } from "../../shared/errors";
-import type { CreditAccount, CreditHold, HoldSettlement, LedgerEntry, LedgerStore } from "../stores";
+import type { CreditAccount, CreditHold, LedgerEntry, LedgerStore, TrancheWrite } from "../stores";
 import { type Bindings, groupCommit, type SqliteDb } from "./client";
 import { instances, ledgerEntries, redeemCodes } from "./schema";
 
@@ -29,14 +29,20 @@ function ledgerStatements(sqlite: Database) {
       `INSERT INTO ledger_entries (id, user_id, kind, delta, amount, balance_after, reference, key_id, idempotency_key, note, created_at)
        VALUES ($id, $userId, $kind, $delta, $amount, $balanceAfter, $reference, $keyId, $idempotencyKey, $note, $createdAt)`,
     ),
-    insertHold: sqlite.query<never, Bindings<CreditHold>>(
-      `INSERT INTO credit_holds (id, user_id, key_id, call_id, amount, owner, created_at, expires_at)
-       VALUES ($id, $userId, $keyId, $callId, $amount, $owner, $createdAt, $expiresAt)`,
+    // A tranche opens with its first growth; later growths add to its row.
+    growHold: sqlite.query<never, Bindings<Omit<CreditHold, "kind">>>(
+      `INSERT INTO credit_holds (id, user_id, key_id, call_id, amount, kind, owner, created_at, expires_at)
+       VALUES ($id, $userId, $keyId, $callId, $amount, 'tranche', $owner, $createdAt, $expiresAt)
+       ON CONFLICT (id) DO UPDATE SET amount = credit_holds.amount + excluded.amount`,
+    ),
+    // Drawing a tranche down and reading what it then holds are one statement.
+    drawHold: sqlite.query<{ userId: string; keyId: string | null; amount: number }, [number, string]>(
+      "UPDATE credit_holds SET amount = amount - ? WHERE id = ? RETURNING user_id AS userId, key_id AS keyId, amount",
     ),
     // Finding a hold and closing it are one statement: the row goes, what it held comes back.
     takeHold: sqlite.query<CreditHold, [string]>(
       `DELETE FROM credit_holds WHERE id = ?
-       RETURNING id, user_id AS userId, key_id AS keyId, call_id AS callId, amount, owner, created_at AS createdAt,
+       RETURNING id, user_id AS userId, key_id AS keyId, call_id AS callId, amount, kind, owner, created_at AS createdAt,
          expires_at AS expiresAt`,
     ),
     keyCaptured: sqlite.query<{ total: number }, [string, number]>(
@@ -46,7 +52,7 @@ function ledgerStatements(sqlite: Database) {
       "SELECT coalesce(sum(amount), 0) AS total FROM credit_holds WHERE key_id = ?",
     ),
     openHolds: sqlite.query<CreditHold, []>(
-      `SELECT id, user_id AS userId, key_id AS keyId, call_id AS callId, amount, owner, created_at AS createdAt,
+      `SELECT id, user_id AS userId, key_id AS keyId, call_id AS callId, amount, kind, owner, created_at AS createdAt,
          expires_at AS expiresAt
        FROM credit_holds`,
     ),
@@ -119,117 +125,180 @@ function keySpend(st: Statements, keyId: string, from: number): number {
   return st.keyCaptured.get(keyId, from)!.total + st.keyHeld.get(keyId)!.total;
 }
 
-/**
- * Closes a hold just taken out of credit_holds: writes its hold entry, the capture (up to what it may take) and the
- * release of the rest. The hold's entry is written now rather than when it was placed, so placing a hold, which a
- * request waits for, rewrites only the account and hold pages.
- */
-function closeHold(st: Statements, accounts: AccountBatch, hold: CreditHold, input: Omit<HoldSettlement, "holdId">) {
-  const account = accounts.get(hold.userId);
-  account.held -= hold.amount;
-  // Capture at most the hold plus what is still free, so no other call's reservation is ever spent.
-  const free = Math.max(0, account.balance - account.held - hold.amount);
-  const captured = Math.max(0, Math.min(input.actual, hold.amount + free));
-  const released = Math.max(0, hold.amount - captured);
-  const balanceBefore = account.balance;
-  account.balance -= captured;
-  account.spent += captured;
-  accounts.changed(account, input.at);
-  const entry = (id: string, kind: "hold" | "capture" | "release", delta: number, amount: number, after: number) =>
-    append(st, {
-      id,
-      userId: hold.userId,
-      kind,
-      delta,
-      amount,
-      balanceAfter: after,
-      reference: hold.callId,
-      keyId: hold.keyId,
-      idempotencyKey: null,
-      note: null,
-      createdAt: input.at,
-    });
-  entry(input.holdEntryId, "hold", 0, hold.amount, balanceBefore);
-  if (captured > 0) entry(input.captureEntryId, "capture", -captured, captured, account.balance);
-  if (released > 0) entry(input.releaseEntryId, "release", 0, released, account.balance);
-  return { captured, released, balanceAfter: account.balance };
+/** Appends one entry about a hold: its growth, a call's capture from it, or a release. */
+function holdEntry(
+  st: Statements,
+  entry: Pick<LedgerEntry, "id" | "userId" | "kind" | "delta" | "amount" | "balanceAfter" | "reference" | "keyId">,
+  at: number,
+): void {
+  append(st, { ...entry, idempotencyKey: null, note: null, createdAt: at });
 }
 
 /**
- * Settles holds inside the caller's transaction, each account written once for the lot; a hold that is no longer open
- * gives null. LedgerStore.settle runs one alone, releaseStale the holds of stopped processes, and the call store's
- * group commit a batch of them.
+ * Releases a hold just taken out of credit_holds (a stopped process's, or an expired one). A call hold of an earlier
+ * build gets its hold entry now, as those builds wrote it when the hold closed; a tranche wrote one as it grew.
  */
-export function createHoldSettler(sqlite: Database) {
+function releaseTaken(st: Statements, accounts: AccountBatch, hold: CreditHold, newEntryId: () => string, at: number) {
+  const account = accounts.get(hold.userId);
+  account.held -= hold.amount;
+  accounts.changed(account, at);
+  const about = { userId: hold.userId, delta: 0, amount: hold.amount, balanceAfter: account.balance, keyId: hold.keyId };
+  if (hold.kind === "call") holdEntry(st, { ...about, id: newEntryId(), kind: "hold", reference: hold.callId }, at);
+  if (hold.amount > 0) holdEntry(st, { ...about, id: newEntryId(), kind: "release", reference: hold.callId }, at);
+}
+
+type Capture = Extract<TrancheWrite, { kind: "capture" }>;
+
+/**
+ * Applies tranche writes inside the caller's transaction: a batch's captures from one tranche draw its row down in one
+ * statement (before any release of it that follows them), and each account is written once for the lot.
+ */
+export function createTrancheWriter(sqlite: Database) {
   const st = ledgerStatements(sqlite);
   const accounts = createAccountBatch(st);
-  return function settleOpenHolds(settlements: readonly HoldSettlement[]) {
+  const pending = new Map<string, Capture[]>();
+
+  function capture(write: Capture, covered: boolean): void {
+    const account = accounts.get(write.userId);
+    if (covered) account.held -= write.amount;
+    // A tranche that was released while its call ran (it expired) covers nothing: only what is free is captured.
+    const amount = covered ? write.amount : Math.max(0, Math.min(write.amount, account.balance - account.held));
+    account.balance -= amount;
+    account.spent += amount;
+    accounts.changed(account, write.at);
+    if (amount === 0) return;
+    holdEntry(
+      st,
+      {
+        id: write.entryId,
+        userId: write.userId,
+        kind: "capture",
+        delta: -amount,
+        amount,
+        balanceAfter: account.balance,
+        reference: write.callId,
+        keyId: write.keyId,
+      },
+      write.at,
+    );
+  }
+
+  function drawDown(trancheId: string): void {
+    const captures = pending.get(trancheId);
+    if (!captures) return;
+    pending.delete(trancheId);
+    const total = captures.reduce((n, c) => n + c.amount, 0);
+    const covered = Boolean(st.drawHold.get(total, trancheId));
+    for (const write of captures) capture(write, covered);
+  }
+
+  function release(write: Extract<TrancheWrite, { kind: "release" }>): void {
+    drawDown(write.trancheId);
+    const hold = write.amount === null ? st.takeHold.get(write.trancheId) : st.drawHold.get(write.amount, write.trancheId);
+    if (!hold) return;
+    const amount = write.amount ?? hold.amount;
+    const account = accounts.get(hold.userId);
+    account.held -= amount;
+    accounts.changed(account, write.at);
+    if (amount === 0) return;
+    holdEntry(
+      st,
+      {
+        id: write.entryId,
+        userId: hold.userId,
+        kind: "release",
+        delta: 0,
+        amount,
+        balanceAfter: account.balance,
+        reference: write.trancheId,
+        keyId: hold.keyId,
+      },
+      write.at,
+    );
+  }
+
+  return function applyTrancheWrites(writes: readonly TrancheWrite[]): void {
     accounts.begin();
-    const settled = settlements.map((input) => {
-      const hold = st.takeHold.get(input.holdId);
-      return hold ? closeHold(st, accounts, hold, input) : null;
-    });
+    pending.clear();
+    for (const write of writes) {
+      if (write.kind === "release") release(write);
+      else pending.set(write.trancheId, [...(pending.get(write.trancheId) ?? []), write]);
+    }
+    for (const trancheId of [...pending.keys()]) drawDown(trancheId);
     accounts.end();
-    return settled;
   };
 }
 
 /** Builds the LedgerStore over a drizzle handle and its raw connection (for the cached hot-path statements). */
 export function createSqliteLedgerStore(db: SqliteDb, sqlite: Database): LedgerStore {
   const st = ledgerStatements(sqlite);
-  const settleOpenHolds = createHoldSettler(sqlite);
   const accounts = createAccountBatch(st);
 
-  // Holds placed in the same turn of the event loop share a transaction; each is still checked against the balance.
-  const placeHold = groupCommit(
+  // Growths placed in the same turn of the event loop share a transaction; each is still checked against the balance.
+  const growTranche = groupCommit(
     sqlite,
-    (input: Parameters<LedgerStore["placeHold"]>[0]) => {
+    (input: Parameters<LedgerStore["growTranche"]>[0]) => {
       const account = accounts.get(input.userId);
       const available = account.balance - account.held;
-      if (available < input.amount) return { ok: false as const, reason: "balance" as const, available };
+      if (available < input.needed) return { ok: false as const, reason: "balance" as const, available };
+      let cover = available;
       if (input.keyId && input.budget) {
         const { dailyBudget, monthlyBudget, dayStart, monthStart } = input.budget;
-        if (dailyBudget !== null && keySpend(st, input.keyId, dayStart) + input.amount > dailyBudget) {
-          return { ok: false as const, reason: "daily_budget" as const, available };
-        }
-        if (monthlyBudget !== null && keySpend(st, input.keyId, monthStart) + input.amount > monthlyBudget) {
-          return { ok: false as const, reason: "monthly_budget" as const, available };
+        const limits = [
+          { budget: dailyBudget, from: dayStart, reason: "daily_budget" as const },
+          { budget: monthlyBudget, from: monthStart, reason: "monthly_budget" as const },
+        ];
+        for (const { budget, from, reason } of limits) {
+          if (budget === null) continue;
+          // What the key captured in the period plus every open hold of it, this tranche's included.
+          const left = budget - keySpend(st, input.keyId, from);
+          if (left < input.needed) return { ok: false as const, reason, available };
+          cover = Math.min(cover, left);
         }
       }
-      account.held += input.amount;
+      const granted = Math.max(input.needed, Math.min(input.wanted, cover));
+      if (granted === 0) return { ok: true as const, granted };
+      account.held += granted;
       accounts.changed(account, input.at);
-      const hold: CreditHold = {
-        id: input.id,
+      st.growHold.run({
+        id: input.trancheId,
         userId: input.userId,
         keyId: input.keyId,
-        callId: input.callId,
-        amount: input.amount,
+        callId: input.trancheId,
+        amount: granted,
         owner: input.owner,
         createdAt: input.at,
         expiresAt: input.expiresAt,
-      };
-      st.insertHold.run(hold);
-      return { ok: true as const, hold };
+      });
+      holdEntry(
+        st,
+        {
+          id: input.entryId,
+          userId: input.userId,
+          kind: "hold",
+          delta: 0,
+          amount: granted,
+          balanceAfter: account.balance,
+          reference: input.trancheId,
+          keyId: input.keyId,
+        },
+        input.at,
+      );
+      return { ok: true as const, granted };
     },
     0,
     accounts,
   );
-  const settle = sqlite.transaction((input: HoldSettlement) => {
-    return settleOpenHolds([input])[0]!;
-  });
-  // Open holds are the calls in flight, few enough to filter here rather than in a statement per list of owners.
+  // Open holds are few (a tranche per user and process, and calls in flight of earlier builds), so they are filtered
+  // here rather than in a statement per list of owners.
   const releaseStale = sqlite.transaction((liveOwners: Set<string>, at: number, newEntryId: () => string) => {
     const stale = st.openHolds.all().filter((hold) => !liveOwners.has(hold.owner) || hold.expiresAt < at);
-    settleOpenHolds(
-      stale.map((hold) => ({
-        holdId: hold.id,
-        actual: 0,
-        holdEntryId: newEntryId(),
-        captureEntryId: newEntryId(),
-        releaseEntryId: newEntryId(),
-        at,
-      })),
-    );
+    accounts.begin();
+    for (const open of stale) {
+      const hold = st.takeHold.get(open.id);
+      if (hold) releaseTaken(st, accounts, hold, newEntryId, at);
+    }
+    accounts.end();
     return stale.length;
   });
 
@@ -238,12 +307,8 @@ export function createSqliteLedgerStore(db: SqliteDb, sqlite: Database): LedgerS
       return readAccount(st, userId);
     },
 
-    async placeHold(input) {
-      return placeHold(input);
-    },
-
-    async settle(input) {
-      return settle.immediate(input);
+    async growTranche(input) {
+      return growTranche(input);
     },
 
     async releaseStale({ liveOwners, at, newEntryId }) {

@@ -246,18 +246,26 @@ export const creditAccounts = sqliteTable("credit_accounts", {
 });
 
 /**
- * Credit reserved for one call before it reaches upstream, while the call is in flight: settling or releasing it
- * deletes the row (the ledger keeps its hold, capture and release entries), so the table stays as small as the
- * number of calls in flight and needs no index beyond its key (stored `WITHOUT ROWID`, so that key is the table).
+ * Credit reserved before calls reach upstream. A `tranche` is what one serving process holds for a user (or for one
+ * key with a credit budget) and reserves its calls from in memory: each call's capture draws it down, and what is left
+ * is released when the tranche goes idle, its process stops, or a restart finds its process gone. A `call` hold (one
+ * call's reservation, placed by builds before migration 0008) is only released now. A closed hold's row is
+ * deleted (the ledger keeps its entries), so the table stays small and needs no index beyond its key (stored
+ * `WITHOUT ROWID`, so that key is the table).
  */
 export const creditHolds = sqliteTable("credit_holds", {
   id: text("id").primaryKey(),
   userId: text("user_id")
     .notNull()
     .references(() => users.id, { onDelete: "cascade" }),
+  /** A tranche's budgeted key (its hold counts against that key's budget), or a call hold's key. */
   keyId: text("key_id"),
+  /** The call a `call` hold is for; a tranche's own id. */
   callId: text("call_id").notNull(),
   amount: integer("amount").notNull(),
+  kind: text("kind", { enum: ["call", "tranche"] })
+    .notNull()
+    .default("call"),
   /** The serving process that placed it, so a crashed process's holds can be told apart from live ones. */
   owner: text("owner").notNull(),
   createdAt: integer("created_at").notNull(),
@@ -266,8 +274,8 @@ export const creditHolds = sqliteTable("credit_holds", {
 
 /**
  * The append-only ledger; the balance is the sum of its signed `delta`s. Stored `WITHOUT ROWID`, clustered by user and
- * ULID (migration 0007): a billed call appends three entries, and each then writes one B-tree instead of a row, its
- * key index and a by-user index, while a user's entries, newest first, are one range of the table.
+ * ULID (migration 0007): each entry is one B-tree write instead of a row, its key index and a by-user index, while a
+ * user's entries, newest first, are one range of the table.
  */
 export const ledgerEntries = sqliteTable(
   "ledger_entries",

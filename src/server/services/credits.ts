@@ -1,13 +1,16 @@
 /**
- * @module Credits: holds before any upstream call, settlement exactly once, grants, redeem codes, key limits and
- * the reconciliation of holds a crashed process left open. Amounts are integer micro-credits throughout.
+ * @module Credits: a reservation before any upstream call (from the process's credit tranches), settlement exactly
+ * once, grants, redeem codes, key limits and the reconciliation of holds a crashed process left open. Amounts are
+ * integer micro-credits throughout.
  */
 import { hostname } from "node:os";
-import type { CreditAccount, HoldSettlement, KeyLimits, LedgerEntry, Stores } from "../../db/stores";
+import type { CreditAccount, KeyLimits, LedgerEntry, Stores } from "../../db/stores";
 import { AppError, invalidRequest, notFound, rateLimited } from "../../shared/errors";
 import { monotonicUlids } from "../../shared/ids";
 import { formatCredits, parseCredits } from "../../shared/money";
 import type { Catalog } from "./catalog";
+import { createCreditTranches, type Reservation } from "./credit-tranches";
+import type { CallRecorder } from "./gateway/call-recorder";
 import type { Secrets } from "./secrets";
 
 const HOLD_TTL_MS = 30 * 60_000;
@@ -22,7 +25,7 @@ export const CREDIT_SETTINGS = {
   lenient: "credits.lenient",
 } as const;
 
-/** What a hold protects: the call and who pays for it. */
+/** What a reservation protects: the call and who pays for it. */
 export interface HoldRequest {
   userId: string;
   keyId: string | null;
@@ -32,12 +35,6 @@ export interface HoldRequest {
   limits?: KeyLimits;
   /** The hub's public base URL; the default top-up page hangs off it. */
   baseUrl: string;
-}
-
-/** A placed hold: its id and the micro-credits it reserves. */
-export interface PlacedHold {
-  id: string;
-  amount: number;
 }
 
 /** Builds the 402 every surface renders in its own shape (AIGNE: type NOT_ENOUGH with the link). */
@@ -112,24 +109,24 @@ function createKeyWindows(now: () => number) {
 }
 
 /**
- * The credits service. `owner` identifies this serving process on the holds it places; `deferSettlement` queues a
- * settlement whose outcome is already known for the gateway's group commit (without it, every settlement is written
- * at once).
+ * The credits service. `owner` identifies this serving process on the holds it places; `recorder` is the gateway's
+ * group commit, which writes the captures and releases of the process's tranches in order.
  */
 export function createCredits(deps: {
   stores: Stores;
   catalog: Catalog;
   secrets: Secrets;
+  recorder: Pick<CallRecorder, "tranche" | "flush">;
   now?: () => number;
   owner?: string;
   pid?: number;
-  deferSettlement?: (settlement: HoldSettlement) => void;
 }) {
   // Several ids per call: the factory encodes the time once per millisecond and counts after that.
   const newId = monotonicUlids();
-  const { stores, catalog, secrets, now = Date.now, owner = newId(), pid = process.pid, deferSettlement } = deps;
+  const { stores, catalog, secrets, recorder, now = Date.now, owner = newId(), pid = process.pid } = deps;
   const host = hostname();
   const windows = createKeyWindows(now);
+  const tranches = createCreditTranches({ stores, owner, newId, now, holdTtlMs: HOLD_TTL_MS, queue: recorder.tranche });
 
   async function settings() {
     const view = await catalog.view();
@@ -149,87 +146,47 @@ export function createCredits(deps: {
   }
 
   /**
-   * Reserves the worst-case cost; returns the hold, or null when credits are off. Throws 402 when the available
-   * balance (or the key's budget) cannot cover it; nothing is written then. In lenient mode any positive available
-   * balance admits the call, with the hold capped at what is available.
+   * Reserves the worst-case cost; returns the reservation, or null when credits are off. Throws 402 when the available
+   * balance (or 429 when the key's budget) cannot cover it; nothing is written then. In lenient mode any positive
+   * available balance admits the call, with the reservation capped at what is available.
    */
-  async function reserve(request: HoldRequest): Promise<PlacedHold | null> {
+  async function reserve(request: HoldRequest): Promise<Reservation | null> {
     const mode = await settings();
     if (!mode.enabled) return null;
-    const paymentLink = mode.paymentLink ?? defaultPaymentLink(request.baseUrl);
-    let amount = Number(request.amount);
-    if (mode.lenient) {
-      const account = await stores.ledger.account(request.userId);
-      const available = account.balance - account.held;
-      if (available <= 0) throw notEnoughCredits(paymentLink);
-      amount = Math.min(amount, available);
-    }
     const at = now();
     const limits = request.limits;
-    const result = await stores.ledger.placeHold({
-      id: newId(),
+    const budgeted = limits && (limits.dailyBudget !== null || limits.monthlyBudget !== null);
+    const result = await tranches.reserve({
       userId: request.userId,
-      keyId: request.keyId,
-      callId: request.callId,
-      amount,
-      owner,
-      at,
-      expiresAt: at + HOLD_TTL_MS,
+      // A key with a budget reserves from a tranche of its own, whose hold counts against that budget.
+      keyId: budgeted ? request.keyId : null,
+      amount: Number(request.amount),
       budget:
-        limits && (limits.dailyBudget !== null || limits.monthlyBudget !== null)
+        budgeted && request.keyId
           ? { dailyBudget: limits.dailyBudget, monthlyBudget: limits.monthlyBudget, ...periodStarts(at) }
           : undefined,
+      lenient: mode.lenient,
     });
-    if (result.ok) return { id: result.hold.id, amount };
-    if (result.reason === "balance") throw notEnoughCredits(paymentLink);
+    if (result.ok) return result.reservation;
+    if (result.reason === "balance") throw notEnoughCredits(mode.paymentLink ?? defaultPaymentLink(request.baseUrl));
     const period = result.reason === "daily_budget" ? "daily" : "monthly";
     throw rateLimited(`This key's ${period} credit budget is used up`, secondsUntilNextPeriod(at, period));
   }
 
-  /** Like `reserve`, returning only the hold's id. */
-  async function hold(request: HoldRequest): Promise<string | null> {
-    return (await reserve(request))?.id ?? null;
-  }
-
-  /** What settles a hold at `actual`, with fresh entry ids. */
-  function settlementOf(holdId: string, actual: bigint): HoldSettlement {
-    return {
-      holdId,
-      actual: Number(actual),
-      holdEntryId: newId(),
-      captureEntryId: newId(),
-      releaseEntryId: newId(),
-      at: now(),
-    };
-  }
-
-  /** Captures the actual cost of a held call and releases the rest, now; returns micro-credits captured. */
-  async function settle(
-    holdId: string | null,
-    actual: bigint,
-    usage: { keyId: string | null; tokens: number },
-  ): Promise<bigint> {
-    if (usage.keyId) windows.spend(usage.keyId, usage.tokens);
-    if (!holdId) return actual;
-    const settled = await stores.ledger.settle(settlementOf(holdId, actual));
-    return BigInt(settled?.captured ?? 0);
-  }
-
   /**
-   * Settles a hold placed by `reserve`. Within the hold, the capture is the cost exactly (the ledger caps a capture at
-   * the hold plus what is free), so the write is queued and the cost returned at once; beyond it, it settles now.
+   * Settles a reservation: captures the actual cost (beyond the reservation, as far as the balance allows) and
+   * returns the rest to the tranche; the capture is committed with the call record. Returns micro-credits captured.
    */
-  async function settleHeld(
-    held: PlacedHold | null,
+  async function settle(
+    reservation: Reservation | null,
     actual: bigint,
-    usage: { keyId: string | null; tokens: number },
+    usage: { callId: string; keyId: string | null; tokens: number },
   ): Promise<bigint> {
-    if (!held || !deferSettlement || actual > BigInt(held.amount)) return settle(held?.id ?? null, actual, usage);
     if (usage.keyId) windows.spend(usage.keyId, usage.tokens);
-    // Crash window: dying before the group commit leaves the hold open; the next start's reconcile releases it, so
-    // that call goes unbilled and nobody is ever overcharged.
-    deferSettlement(settlementOf(held.id, actual));
-    return actual;
+    if (!reservation) return actual;
+    // Crash window: dying before the group commit leaves the tranche open; the next start's reconcile releases it,
+    // so that call goes unbilled and nobody is ever overcharged.
+    return BigInt(await tranches.settle(reservation, Number(actual), usage));
   }
 
   /** Grants (or with a negative amount, debits) credits once per idempotency key. */
@@ -245,6 +202,11 @@ export function createCredits(deps: {
     if (input.note && input.note.length > 500) throw invalidRequest("note must have at most 500 characters", "note");
     if (input.idempotencyKey !== undefined && !/^[\w.:-]{1,200}$/.test(input.idempotencyKey)) {
       throw invalidRequest("idempotency key must be 1 to 200 letters, digits or . _ : -", "idempotencyKey");
+    }
+    if (amount < 0n) {
+      // A debit takes only what is available: credit this process holds beyond its calls' reservations counts.
+      tranches.releaseUnreserved({ userId: input.userId });
+      await recorder.flush();
     }
     return stores.ledger.grant({
       entryId: newId(),
@@ -307,24 +269,37 @@ export function createCredits(deps: {
     return stores.ledger.releaseStale({ liveOwners: live.map((i) => i.id), at, newEntryId: newId });
   }
 
-  /** Forgets this process on a clean stop. */
+  /** Releases every tranche and forgets this process on a clean stop (after the calls in flight settled). */
   async function retire(): Promise<void> {
+    tranches.releaseUnreserved();
+    await recorder.flush();
     await stores.ledger.forgetInstance(owner);
+  }
+
+  /**
+   * A user's account as the user sees it: what this process holds beyond its calls' reservations counts as available,
+   * not as pending, since any call of the user may use it.
+   */
+  async function account(userId: string): Promise<CreditAccount> {
+    const stored = await stores.ledger.account(userId);
+    return { ...stored, held: stored.held - tranches.unreserved(userId) };
   }
 
   return {
     admit,
     reserve,
-    hold,
     settle,
-    settleHeld,
     grant,
     createRedeemCodes,
     redeem,
     reconcile,
     retire,
     settings,
-    account: (userId: string) => stores.ledger.account(userId),
+    account,
+    /** Returns unreserved tranche credit to the balances (every tranche, or those idle a while); see CreditTranches. */
+    releaseUnreserved: tranches.releaseUnreserved,
+    /** Closes idle tranches and ages out old ones: a background task. */
+    sweepTranches: tranches.sweep,
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * @module The clustered-ledger migration on a database written by the previous schema: every entry and open hold
- * survives the rebuild, both tables end up WITHOUT ROWID, and the ledger still balances, pages and settles.
+ * survives the rebuild, both tables end up WITHOUT ROWID, and the ledger still balances, pages and releases.
  */
 import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
@@ -53,22 +53,16 @@ test("keeps every entry and open hold, clusters the ledger by user, and the bala
       expect((await stores.ledger.entries("u2", 10)).map((e) => e.id)).toEqual(["01B"]);
       expect(await stores.ledger.ledgerBalance("u1")).toBe(900);
 
-      // The open hold came through and still settles once, against the balance it was placed on.
-      const settle = {
-        holdId: "h-open",
-        actual: 120,
-        holdEntryId: "01F",
-        captureEntryId: "01G",
-        releaseEntryId: "01H",
-      };
-      expect(await stores.ledger.settle({ ...settle, at: 2 })).toEqual({
-        captured: 120,
-        released: 180,
-        balanceAfter: 780,
-      });
-      expect(await stores.ledger.settle({ ...settle, at: 3 })).toBeNull();
-      expect(await stores.ledger.account("u1")).toMatchObject({ balance: 780, held: 0 });
-      expect(await stores.ledger.ledgerBalance("u1")).toBe(780);
+      // The open hold came through as a per-call hold (migration 0008) and is released once, with its hold entry.
+      const ids = ["01F", "01G", "01H"];
+      expect(await stores.ledger.releaseStale({ liveOwners: [], at: 2, newEntryId: () => ids.shift()! })).toBe(1);
+      expect(await stores.ledger.releaseStale({ liveOwners: [], at: 3, newEntryId: () => ids.shift()! })).toBe(0);
+      expect((await stores.ledger.entries("u1", 2)).map((e) => [e.id, e.kind, e.amount, e.reference])).toEqual([
+        ["01G", "release", 300, "call-open"],
+        ["01F", "hold", 300, "call-open"],
+      ]);
+      expect(await stores.ledger.account("u1")).toMatchObject({ balance: 900, held: 0 });
+      expect(await stores.ledger.ledgerBalance("u1")).toBe(900);
 
       // The idempotency key index came through the rebuild: the same grant applies once.
       const again = await stores.ledger.grant({
@@ -81,7 +75,7 @@ test("keeps every entry and open hold, clusters the ledger by user, and the bala
         at: 4,
       });
       expect(again.applied).toBe(false);
-      expect(await stores.ledger.ledgerBalance("u1")).toBe(780);
+      expect(await stores.ledger.ledgerBalance("u1")).toBe(900);
     } finally {
       await stores.close();
     }

@@ -128,7 +128,7 @@ describe("a negative grant", () => {
   test("debits at most what is available, so an open hold stays covered and the balance never goes below it", async () => {
     const { userId, keyId } = await f.addUser("debit@example.com");
     await f.hub.deps.credits.grant({ userId, amount: "1" });
-    const holdId = await f.hub.deps.credits.hold({
+    const reservation = await f.hub.deps.credits.reserve({
       userId,
       keyId,
       callId: "call-under-debit",
@@ -144,7 +144,9 @@ describe("a negative grant", () => {
     });
     expect(await f.account(userId)).toMatchObject({ balance: 300_000, held: 300_000 });
     // The held call still settles in full.
-    expect(await f.hub.deps.credits.settle(holdId, 300_000n, { keyId, tokens: 0 })).toBe(300_000n);
+    expect(
+      await f.hub.deps.credits.settle(reservation, 300_000n, { callId: "call-under-debit", keyId, tokens: 0 }),
+    ).toBe(300_000n);
     expect(await f.account(userId)).toMatchObject({ balance: 0, held: 0, spent: 300_000 });
     expect(await f.hub.deps.stores.ledger.ledgerBalance(userId)).toBe(0);
   });

@@ -48,7 +48,10 @@ export interface CreditsFixture {
   entries(userId?: string): Promise<LedgerEntry[]>;
   /** Commits the queued writes and lists every call record, oldest first. */
   calls(): Promise<CallRecord[]>;
-  /** Waits until the user holds nothing (every started call settled) and the queued writes are committed. */
+  /**
+   * Waits until the user holds nothing (every started call settled), committing the queued writes and returning what
+   * the tranches hold beyond the calls in flight as it polls.
+   */
   settled(userId?: string, timeoutMs?: number): Promise<void>;
   /** Creates another user (straight through the store) with a hub key. */
   addUser(email: string): Promise<{ userId: string; key: string; keyId: string }>;
@@ -126,12 +129,13 @@ export async function startCreditsHub(options: { env?: Record<string, string> } 
     calls,
     async settled(userId = ann.userId, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
-      while ((await stores.ledger.account(userId)).held !== 0) {
+      for (;;) {
+        await hub.deps.flushWrites();
+        if ((await stores.ledger.account(userId)).held === 0) return;
         if (Date.now() > deadline)
           throw new Error(`holds still open: ${JSON.stringify(await stores.ledger.account(userId))}`);
         await Bun.sleep(10);
       }
-      await hub.deps.flushWrites();
     },
     addUser: (email) => addUser(email),
     async stop() {

@@ -1,16 +1,16 @@
 /**
- * @module The gateway's deferred writes: call records (with their contents, when stored) and the hold settlements
- * whose outcome is already known are queued off the request path and handed to the call store in batches, which
+ * @module The gateway's deferred writes: call records (with their contents, when stored) and the credit tranches'
+ * captures and releases are queued off the request path and handed to the call store in batches, in order, which
  * commits them together, one transaction every few milliseconds (CallStore.commit).
  */
-import type { CallContent, CallRecord, HoldSettlement, Stores } from "../../../db/stores";
+import type { CallContent, CallRecord, Stores, TrancheWrite } from "../../../db/stores";
 
-/** Queues call records and deferred settlements and commits them in batches. */
+/** Queues call records and tranche writes and commits them in batches. */
 export function createCallRecorder(deps: { stores: Stores; maxBatch?: number; onError?: (error: unknown) => void }) {
   const { stores, maxBatch = 200, onError = () => {} } = deps;
   let records: CallRecord[] = [];
   let contents: CallContent[] = [];
-  let settlements: HoldSettlement[] = [];
+  let tranches: TrancheWrite[] = [];
   let scheduled: ReturnType<typeof setImmediate> | undefined;
   const writing = new Set<Promise<void>>();
 
@@ -18,11 +18,11 @@ export function createCallRecorder(deps: { stores: Stores; maxBatch?: number; on
   function flush(): Promise<void> {
     if (scheduled) clearImmediate(scheduled);
     scheduled = undefined;
-    if (records.length || settlements.length) {
-      const write = stores.calls.commit({ records, settlements, contents }).catch(onError);
+    if (records.length || tranches.length) {
+      const write = stores.calls.commit({ records, tranches, contents }).catch(onError);
       records = [];
       contents = [];
-      settlements = [];
+      tranches = [];
       writing.add(write);
       void write.finally(() => writing.delete(write));
     }
@@ -30,7 +30,7 @@ export function createCallRecorder(deps: { stores: Stores; maxBatch?: number; on
   }
 
   function queued(): void {
-    if (records.length + settlements.length >= maxBatch) void flush();
+    if (records.length + tranches.length >= maxBatch) void flush();
     // What one turn of the event loop queued goes to the store as one batch.
     else scheduled ??= setImmediate(() => void flush());
   }
@@ -42,13 +42,13 @@ export function createCallRecorder(deps: { stores: Stores; maxBatch?: number; on
     queued();
   }
 
-  /** Queues the settlement of a hold whose capture is already known. */
-  function settle(settlement: HoldSettlement): void {
-    settlements.push(settlement);
+  /** Queues a capture from, or a release of, a credit tranche. */
+  function tranche(write: TrancheWrite): void {
+    tranches.push(write);
     queued();
   }
 
-  return { record, settle, flush };
+  return { record, tranche, flush };
 }
 
 /** The recorder's type. */

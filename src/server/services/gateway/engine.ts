@@ -8,7 +8,8 @@ import { costOf, formatRate, type PricedUsage } from "../../../shared/money";
 import type { Provider, ProviderTarget, ProviderType } from "../../providers/types";
 import { UpstreamFailure } from "../../providers/types";
 import type { Candidate, Catalog, UsableCredential } from "../catalog";
-import type { Credits, PlacedHold } from "../credits";
+import type { Credits } from "../credits";
+import type { Reservation } from "../credit-tranches";
 import {
   chatOutputContent,
   chatRequestContent,
@@ -256,7 +257,7 @@ export function createGateway(deps: {
     stream: boolean;
     started: number;
     attempts: CallAttempt[];
-    hold: PlacedHold | null;
+    hold: Reservation | null;
     /** The request as stored with the record; null unless the operator stores call contents. */
     requestContent: string | null;
   }
@@ -280,7 +281,8 @@ export function createGateway(deps: {
     // A failed call is free unless its stream had started: then what was delivered is billed, as for a disconnect.
     const billable = input.status !== "failed" || (input.stream && input.firstByteAt !== null);
     const due = rates && billable ? costOf(input.usage, rates) : 0n;
-    const cost = await credits.settleHeld(input.hold, due, {
+    const cost = await credits.settle(input.hold, due, {
+      callId: input.ctx.callId,
       keyId: input.ctx.keyId,
       tokens: input.usage.inputTokens + input.usage.outputTokens + input.usage.cacheReadTokens,
     });
