@@ -4,7 +4,8 @@
  * process CPU, which a shared 2-core machine disturbs far less than requests/s.
  */
 import { openStores } from "../../src/db/open";
-import type { CallRecord, HoldSettlement, Stores } from "../../src/db/stores";
+import type { CallRecord, Stores, TrancheWrite } from "../../src/db/stores";
+import { createCreditTranches } from "../../src/server/services/credit-tranches";
 import { monotonicUlids } from "../../src/shared/ids";
 import { makeTempDir, removeTempDir } from "./server-process";
 import { fixed, median } from "./stats";
@@ -17,16 +18,19 @@ const CALLS = 42_000;
 const REPEATS = 5;
 /**
  * Batch sizes counted once, with a temporary counter, in a hub under the gateway benchmark's 50-connection load (about
- * 7000 calls/s): holds placed in one turn of the event loop share a transaction (about 30), and the 5 ms group commit
- * carries about 70 calls' settlements and records. The server checkpoints the WAL every 100 ms, about every 700 calls.
+ * 7000 calls/s): about 30 calls are admitted in one turn of the event loop, and the 5 ms group commit carries about 70
+ * calls' captures and records. The server checkpoints the WAL every 100 ms, about every 700 calls.
  */
 const HOLD_BATCH = 30;
+/** A call's worst case and its actual cost, in micro-credits, as in the gateway benchmark's request. */
+const WORST_CASE = 700;
+const ACTUAL = 6;
 const COMMIT_BATCH = 70;
 const CHECKPOINT_EVERY = 700;
 
 type Mode = "on" | "off";
 
-/** CPU microseconds per call, split by the three kinds of writes. */
+/** CPU microseconds per call, split by the three kinds of work. */
 interface Cost {
   holds: number;
   commits: number;
@@ -99,44 +103,38 @@ async function replay(mode: Mode): Promise<Cost> {
     const keyId = newId();
     const cost: Cost = { holds: 0, commits: 0, checkpoints: 0, total: 0 };
     let records: CallRecord[] = [];
-    let settlements: HoldSettlement[] = [];
+    let writes: TrancheWrite[] = [];
+    const tranches = createCreditTranches({
+      stores,
+      owner: "bench",
+      newId,
+      now: Date.now,
+      holdTtlMs: 3_600_000,
+      queue: (write) => writes.push(write),
+    });
     for (let done = 0; done < CALLS; done += HOLD_BATCH) {
       const at = Date.now();
       const callIds = Array.from({ length: HOLD_BATCH }, () => newId());
       if (mode === "on") {
-        cost.holds += await cpuOf(() =>
-          Promise.all(
-            callIds.map((callId) =>
-              stores.ledger.placeHold({
-                id: callId,
-                userId: user.id,
-                keyId,
-                callId,
-                amount: 700,
-                owner: "bench",
-                at,
-                expiresAt: at + 3_600_000,
-              }),
-            ),
-          ),
-        );
+        // Admission and settlement of the turn's calls: in memory, plus the tranche's growths when it runs short.
+        cost.holds += await cpuOf(async () => {
+          const reserved = await Promise.all(
+            callIds.map(() => tranches.reserve({ userId: user.id, keyId: null, amount: WORST_CASE, lenient: false })),
+          );
+          await Promise.all(
+            reserved.map((result, index) => {
+              if (!result.ok) throw new Error(`bench: reservation refused (${result.reason})`);
+              return tranches.settle(result.reservation, ACTUAL, { callId: callIds[index]!, keyId });
+            }),
+          );
+        });
       }
       for (const callId of callIds) {
         records.push(callRecord(callId, newId(), user.id, keyId, at));
-        if (mode === "on") {
-          settlements.push({
-            holdId: callId,
-            actual: 6,
-            holdEntryId: newId(),
-            captureEntryId: newId(),
-            releaseEntryId: newId(),
-            at,
-          });
-        }
         if (records.length < COMMIT_BATCH) continue;
-        const batch = { records, settlements, contents: [] };
+        const batch = { records, tranches: writes, contents: [] };
         records = [];
-        settlements = [];
+        writes = [];
         cost.commits += await cpuOf(() => stores.calls.commit(batch));
       }
       if ((done + HOLD_BATCH) % CHECKPOINT_EVERY < HOLD_BATCH)
@@ -182,22 +180,24 @@ export async function run(): Promise<string> {
   const spread = (mode: Mode) => runs[mode].map((cost) => fixed(cost.total)).join(", ");
   return `## ${name}
 
-${CALLS} calls' writes replayed on the real stores (\`src/db/\`, a fresh SQLite file in WAL mode), as the gateway makes
-them at 50 connections: credit holds placed ${HOLD_BATCH} to a transaction, each batch of ${COMMIT_BATCH} calls' settlements,
-call records and daily usage committed together, a WAL checkpoint every ${CHECKPOINT_EVERY} calls. Credits off writes the
-records and usage only. Process CPU (user + system) per call, median of ${REPEATS} replays per mode, the modes
-alternating (totals per replay, on: ${spread("on")}; off: ${spread("off")}):
+${CALLS} calls' writes replayed on the real stores (\`src/db/\`, a fresh SQLite file in WAL mode) as the gateway makes
+them at 50 connections: ${HOLD_BATCH} calls admitted per turn of the event loop, each reserving its worst case
+(${WORST_CASE} micro-credits) from the process's credit tranche (\`src/server/services/credit-tranches.ts\`, the gateway's
+own code) and settling at ${ACTUAL}; each batch of ${COMMIT_BATCH} calls' captures, call records and daily usage committed
+together; a WAL checkpoint every ${CHECKPOINT_EVERY} calls. Credits off writes the records and usage only. Process CPU
+(user + system) per call, median of ${REPEATS} replays per mode, the modes alternating (totals per replay, on:
+${spread("on")}; off: ${spread("off")}):
 
 | µs of CPU per call | credits on | credits off | billing adds |
 |---|---:|---:|---:|
-${row("placing the hold (a hold row, the account)", "holds")}
-${row("group commit (settlement: hold row deleted, hold, capture and release entries, account; call record; usage)", "commits")}
+${row("reserving and settling (in memory; the tranche's growths)", "holds")}
+${row("group commit (capture entry, tranche row, account; call record; usage)", "commits")}
 ${row("WAL checkpoints", "checkpoints")}
 ${row("**total**", "total")}
 
-A billed call writes three ledger entries (hold, capture, release) and a hold row it later deletes. Both tables are
-stored WITHOUT ROWID (migration 0007), the ledger clustered by user and entry id, so each entry is one B-tree write
-(a capture also writes the by-key index that budgets read) and a foreign-key check of its user. Set the added total
+A billed call writes one ledger entry, its capture, in the group commit that writes its call record; the tranche's
+row and the account are written once per batch, and the tranche grows (an awaited write with its hold entry) only
+when what it holds beyond its calls' reservations runs short, doubling while calls keep coming. Set the added total
 against the gateway's CPU per request at 50 connections in the section above: the share it takes is about the share
 of requests/s that credits on gives up against credits off.
 `;

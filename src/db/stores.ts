@@ -401,7 +401,8 @@ export interface LedgerStore {
     expiresAt: number;
     budget?: KeyBudget;
   }): Promise<
-    { ok: true; granted: number } | { ok: false; reason: "balance" | "daily_budget" | "monthly_budget"; available: number }
+    | { ok: true; granted: number }
+    | { ok: false; reason: "balance" | "daily_budget" | "monthly_budget"; available: number }
   >;
   /** Releases open holds placed by owners not in `liveOwners` or past their expiry; returns how many. */
   releaseStale(input: { liveOwners: string[]; at: number; newEntryId: () => string }): Promise<number>;

@@ -142,7 +142,13 @@ function releaseTaken(st: Statements, accounts: AccountBatch, hold: CreditHold, 
   const account = accounts.get(hold.userId);
   account.held -= hold.amount;
   accounts.changed(account, at);
-  const about = { userId: hold.userId, delta: 0, amount: hold.amount, balanceAfter: account.balance, keyId: hold.keyId };
+  const about = {
+    userId: hold.userId,
+    delta: 0,
+    amount: hold.amount,
+    balanceAfter: account.balance,
+    keyId: hold.keyId,
+  };
   if (hold.kind === "call") holdEntry(st, { ...about, id: newEntryId(), kind: "hold", reference: hold.callId }, at);
   if (hold.amount > 0) holdEntry(st, { ...about, id: newEntryId(), kind: "release", reference: hold.callId }, at);
 }
@@ -194,7 +200,8 @@ export function createTrancheWriter(sqlite: Database) {
 
   function release(write: Extract<TrancheWrite, { kind: "release" }>): void {
     drawDown(write.trancheId);
-    const hold = write.amount === null ? st.takeHold.get(write.trancheId) : st.drawHold.get(write.amount, write.trancheId);
+    const hold =
+      write.amount === null ? st.takeHold.get(write.trancheId) : st.drawHold.get(write.amount, write.trancheId);
     if (!hold) return;
     const amount = write.amount ?? hold.amount;
     const account = accounts.get(hold.userId);

@@ -8,8 +8,8 @@ import { costOf, formatRate, type PricedUsage } from "../../../shared/money";
 import type { Provider, ProviderTarget, ProviderType } from "../../providers/types";
 import { UpstreamFailure } from "../../providers/types";
 import type { Candidate, Catalog, UsableCredential } from "../catalog";
-import type { Credits } from "../credits";
 import type { Reservation } from "../credit-tranches";
+import type { Credits } from "../credits";
 import {
   chatOutputContent,
   chatRequestContent,
