@@ -40,6 +40,8 @@ export interface ServerConfig {
   readonly logLevel: "debug" | "info" | "warn" | "error";
   /** How long an upstream may take to send response headers. */
   readonly upstreamTimeoutMs: number;
+  /** HTTP_PROXY is set: plain-http upstreams then go through fetch, which honours it (and NO_PROXY). */
+  readonly upstreamHttpProxy: boolean;
   /** How long a stream whose client left keeps reading upstream for the final usage. */
   readonly streamDrainMs: number;
   /** How often invalid provider credentials are probed. */
@@ -269,6 +271,7 @@ export function resolveServerConfig(flags: ParsedFlags, env: Environment, cwd: s
     logLevel: logLevel as ServerConfig["logLevel"],
     upstreamTimeoutMs:
       numberSetting(env, "UPSTREAM_TIMEOUT_SECONDS", undefined, 300, { integer: false, min: 0 }) * 1000,
+    upstreamHttpProxy: Boolean(env.HTTP_PROXY || env.http_proxy),
     streamDrainMs: numberSetting(env, "STREAM_DRAIN_SECONDS", undefined, 10, { integer: false, min: 0 }) * 1000,
     credentialProbeMs:
       numberSetting(env, "CREDENTIAL_PROBE_SECONDS", undefined, 300, { integer: false, min: 0 }) * 1000,

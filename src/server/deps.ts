@@ -8,6 +8,7 @@ import { createAuth } from "./auth";
 import { leaseWorkerTasks } from "./lease-worker";
 import type { Logger } from "./log";
 import { providerFor } from "./providers";
+import { sendPlainHttpViaFetch } from "./providers/http";
 import { createRequestLog } from "./request-log";
 import { createAccessKeys } from "./services/access-keys";
 import { createAccounts } from "./services/accounts";
@@ -31,6 +32,7 @@ export function buildServices(input: {
   now?: () => number;
 }) {
   const { stores, config, material, log, now = Date.now } = input;
+  sendPlainHttpViaFetch(config.upstreamHttpProxy);
   const logFailure = (what: string) => (error: unknown) => log.error(what, { error: describeError(error) });
   const secrets = createSecrets(material);
   const catalog = createCatalog({

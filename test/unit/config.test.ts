@@ -239,3 +239,11 @@ describe("resolveServerConfig", () => {
     expect(resolveWith({ AIGNE_HUB_SECRET: "" }).secret).toBeUndefined();
   });
 });
+
+describe("upstream HTTP proxy", () => {
+  test("HTTP_PROXY (or http_proxy) sends plain-http upstreams through fetch, which honours it", () => {
+    expect(resolveWith({}).upstreamHttpProxy).toBe(false);
+    expect(resolveWith({ HTTP_PROXY: "http://proxy.internal:3128" }).upstreamHttpProxy).toBe(true);
+    expect(resolveWith({ http_proxy: "http://proxy.internal:3128" }).upstreamHttpProxy).toBe(true);
+  });
+});

@@ -1,5 +1,17 @@
-/** @module Upstream HTTP shared by every provider: timed fetch, failure classification, key scrubbing, SSE reading. */
+/**
+ * @module Upstream HTTP shared by every provider: timed requests (plain-http ones on the hub's own keep-alive client,
+ * the rest on fetch), failure classification, key scrubbing, SSE reading.
+ */
+import { PlainHttpPool } from "./plain-http";
 import { type ProviderTarget, UpstreamFailure, type UpstreamFailureKind } from "./types";
+
+const plainHttp = new PlainHttpPool();
+let plainHttpViaFetch = false;
+
+/** With an HTTP proxy configured, plain-http upstreams go through fetch too, since it is what honours the proxy. */
+export function sendPlainHttpViaFetch(viaFetch: boolean): void {
+  plainHttpViaFetch = viaFetch;
+}
 
 /** One upstream call: where, as whom, what, and the caller's signal. */
 export interface UpstreamCall {
@@ -29,12 +41,16 @@ export async function upstreamFetch(call: UpstreamCall): Promise<Response> {
   const timer = setTimeout(() => headersTimeout.abort(), target.timeoutMs);
   let response: Response;
   try {
-    response = await fetch(call.url, {
+    const request = {
       method: call.method ?? "POST",
       headers: call.body === undefined ? call.headers : { "content-type": "application/json", ...call.headers },
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
       signal: AbortSignal.any([signal, headersTimeout.signal]),
-    });
+    };
+    response =
+      call.url.startsWith("http://") && !plainHttpViaFetch
+        ? await plainHttp.request({ ...request, url: new URL(call.url) })
+        : await fetch(call.url, request);
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     if (headersTimeout.signal.aborted) {
