@@ -229,7 +229,11 @@ export function createTrancheWriter(sqlite: Database) {
     pending.clear();
     for (const write of writes) {
       if (write.kind === "release") release(write);
-      else pending.set(write.trancheId, [...(pending.get(write.trancheId) ?? []), write]);
+      else {
+        const captures = pending.get(write.trancheId);
+        if (captures) captures.push(write);
+        else pending.set(write.trancheId, [write]);
+      }
     }
     for (const trancheId of [...pending.keys()]) drawDown(trancheId);
     accounts.end();

@@ -1,9 +1,10 @@
 /**
  * @module A keep-alive HTTP/1.1 client over Bun.connect for plain `http:` upstreams: model servers on the same host or
  * network (Ollama, vLLM, a sidecar, a mock), where a gateway's own overhead is what a user notices. It hands the body
- * on as its bytes arrive and reuses idle connections per origin; on this machine a round trip through it costs about
- * two thirds of one through `fetch`, and a streamed body's bytes reach the reader without fetch's extra hop. It answers
- * with a standard Response, so providers read both alike. TLS and proxies stay with `fetch` (upstreamFetch decides).
+ * on as its bytes arrive and reuses idle connections per origin; on this machine a small round trip through it costs
+ * about four fifths of one through `fetch` (171–190 µs against 211–244 µs), and a streamed body's bytes reach the
+ * reader without fetch's extra hop. It answers with a standard Response, so providers read both alike. TLS and
+ * proxies stay with `fetch` (upstreamFetch decides).
  */
 import type { Socket } from "bun";
 

@@ -25,11 +25,10 @@ export const CREDIT_SETTINGS = {
   lenient: "credits.lenient",
 } as const;
 
-/** What a reservation protects: the call and who pays for it. */
+/** Who pays for a call's reservation, and its worst case (the call itself is named when it settles). */
 export interface HoldRequest {
   userId: string;
   keyId: string | null;
-  callId: string;
   /** The worst-case cost in micro-credits. */
   amount: bigint;
   limits?: KeyLimits;

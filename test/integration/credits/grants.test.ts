@@ -131,7 +131,6 @@ describe("a negative grant", () => {
     const reservation = await f.hub.deps.credits.reserve({
       userId,
       keyId,
-      callId: "call-under-debit",
       amount: 300_000n,
       baseUrl: f.hub.url,
     });

@@ -389,7 +389,6 @@ export function createGateway(deps: {
       base.hold = await credits.reserve({
         userId: ctx.userId,
         keyId: ctx.keyId,
-        callId: ctx.callId,
         amount,
         limits: ctx.limits,
         baseUrl: ctx.baseUrl,
