@@ -1,4 +1,10 @@
-/** @module A small bounded queue between the upstream pump and the client writer of a stream. */
+/** @module A small bounded queue between the upstream pump and the client writer of a stream, and the pump's yield. */
+
+/**
+ * Resolves on the event loop's next turn. Bun writes response bytes enqueued during a turn only once the turn's
+ * work is done, and a single setImmediate still runs before that write; one scheduled from inside it runs after.
+ */
+export const nextLoopTurn = (): Promise<void> => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 
 /**
  * Hands items from one producer to one consumer. `push` waits while `limit` items are unread, so a slow client slows

@@ -20,7 +20,7 @@ import {
   StreamTranscript,
 } from "./call-content";
 import type { CallRecorder } from "./call-recorder";
-import { ChunkQueue } from "./chunk-queue";
+import { ChunkQueue, nextLoopTurn } from "./chunk-queue";
 import type { CredentialHealth } from "./credential-health";
 import { estimateRequestTokens, estimateTextTokens, holdInputTokens } from "./token-estimate";
 import type {
@@ -508,6 +508,8 @@ export function createGateway(deps: {
           else generated += chunk.text;
           transcript?.add(chunk);
           await queue.push(chunk);
+          // The rest of a stream that came in one read (and its settlement) would hold back the first frame's write.
+          if (step === opened.value.first) await nextLoopTurn();
           step = await opened.value.iterator.next();
         }
       } catch (error) {
