@@ -755,13 +755,14 @@ its excess over the direct path's is reported, so a fixed offset between the two
 wrk, the gateway and the mock share the two cores (the direct path has one process fewer), all on loopback.
 
 What the hub writes per call, for reading the numbers: the key comes from an in-memory cache, valid while the keys
-revision (one indexed read per request, so a revocation by any process counts at once) stays put; the credit hold is one conditional write the request waits for (the account's
-\`held\` and a hold row), committed in one transaction with the other holds placed in the same turn of the event loop;
-when the cost is within the hold (the usual case) the settlement (the hold row deleted; the hold, capture and release
-ledger entries; the account), the call record and the daily usage are queued and committed together within 5 ms,
-after the response, each account written once per batch; the WAL is checkpointed every 100 ms by a background loop,
-never by a request. So a billed call costs, beyond an unbilled one, two row writes and a share of one commit before
-the upstream call, and four row writes after it; the credits-off hub pays for neither.
+revision (one indexed read per request, so a revocation by any process counts at once) stays put; the call's worst case
+is reserved in memory from the process's credit tranche, a durable hold that grows by one awaited conditional write
+only when it runs short (the first growth exactly what the call needs, then doubling while calls keep coming, up to 64
+calls' worst case); after the response one capture ledger entry, the account, the call record and the daily usage are
+queued and committed together within 5 ms, each account written once per batch; the WAL is checkpointed every 100 ms
+by a background loop, never by a request. So a billed call costs, beyond an unbilled one, a reservation in memory (and
+now and then a share of one growth write) before the upstream call, and one ledger entry and a share of one account
+write after it; the credits-off hub pays for neither.
 
 Billing and audit were on (except for the credits-off hub, whose check response carried no credits header): the
 hub's check response carried \`x-aigne-hub-credits: ${m.billedHeader || "(missing!)"}\`; ${recordLines}.
