@@ -87,7 +87,9 @@ export interface PreparedStream {
 /** A started stream: the first upstream chunk has arrived, so failover is over. */
 export interface ChatStream {
   served: Served;
-  /** The chunks, from the first; stop iterating when the client leaves. Never throws. */
+  /** The first chunk, already here (undefined when upstream ended without one); a writer can send it at once. */
+  first: ChatChunk | undefined;
+  /** The chunks after the first; stop iterating when the client leaves. Never throws. */
   chunks: AsyncIterable<ChatChunk>;
   /** Resolves once the call is settled: after the last chunk, a mid-stream failure, or the drain after a disconnect. */
   settled: Promise<Settlement>;
@@ -391,7 +393,10 @@ export function createGateway(deps: {
         keyId: ctx.keyId,
         amount,
         limits: ctx.limits,
-        baseUrl: ctx.baseUrl,
+        // Derived from the request only when a 402 needs its top-up link.
+        get baseUrl() {
+          return ctx.baseUrl;
+        },
       });
     } catch (error) {
       return settleFailure(base, error);
@@ -480,6 +485,7 @@ export function createGateway(deps: {
       ctx.signal.removeEventListener("abort", abortBeforeFirstByte);
     }
     const firstByteAt = now();
+    const { first } = opened.value;
     const queue = new ChunkQueue<ChatChunk>();
     let usage: Usage | null = null;
     let finishReason: FinishReason = "stop";
@@ -499,7 +505,7 @@ export function createGateway(deps: {
     const settled = (async (): Promise<Settlement> => {
       let failure: UpstreamFailure | undefined;
       try {
-        let step = opened.value.first;
+        let step = first;
         while (!step.done) {
           const chunk = step.value;
           if (chunk.type === "usage") usage = chunk.usage;
@@ -507,9 +513,10 @@ export function createGateway(deps: {
           else if (chunk.type === "tool_call") generated += chunk.argumentsDelta;
           else generated += chunk.text;
           transcript?.add(chunk);
-          await queue.push(chunk);
-          // The rest of a stream that came in one read (and its settlement) would hold back the first frame's write.
-          if (step === opened.value.first) await nextLoopTurn();
+          // The writer sends the first chunk itself; the rest of a stream that came in one read (and its settlement)
+          // waits a turn, since Bun writes a turn's response bytes only after the turn's work.
+          if (step === first) await nextLoopTurn();
+          else await queue.push(chunk);
           step = await opened.value.iterator.next();
         }
       } catch (error) {
@@ -557,7 +564,12 @@ export function createGateway(deps: {
       }
     }
 
-    return { served: servedBy(opened.candidate), chunks: chunks(), settled };
+    return {
+      served: servedBy(opened.candidate),
+      first: first.done ? undefined : first.value,
+      chunks: chunks(),
+      settled,
+    };
   }
 
   /** Embeddings, billed on input tokens. */
