@@ -49,13 +49,12 @@ export function servedHeaders(served: Served, settlement?: Settlement): Record<s
 
 /**
  * Streams a chat as SSE through a surface's encoder. The response starts at once (with the encoder's `open()`);
- * `stream` may still be waiting for the first upstream byte, or already started, when its first chunk is written with
- * the response itself. A ping goes out whenever `pingMs` passed without a write,
+ * `stream` may still be waiting for the first upstream byte. A ping goes out whenever `pingMs` passed without a write,
  * to keep an idle line open; the final frame is written after settlement, so it can carry the billed credits. A client
  * that leaves cancels the body, which lets the engine drain and settle.
  */
 export function sseResponse(input: {
-  stream: Promise<ChatStream> | ChatStream;
+  stream: Promise<ChatStream>;
   encoder: StreamEncoder;
   requestId: string;
   headers?: Record<string, string>;
@@ -63,23 +62,16 @@ export function sseResponse(input: {
 }): Response {
   const { encoder: frames, pingMs = PING_MS } = input;
   let iterator: AsyncIterator<ChatChunk> | undefined;
-  let started = input.stream instanceof Promise ? undefined : input.stream;
+  let started: ChatStream | undefined;
   let done = false;
   let wrote = false;
   let pinger: ReturnType<typeof setInterval> | undefined;
   // A client may leave before the stream starts; the engine settles that call, so the rejection needs no handler here.
-  if (input.stream instanceof Promise) input.stream.catch(() => undefined);
+  input.stream.catch(() => undefined);
 
   const write = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
     controller.enqueue(encoder.encode(text));
     wrote = true;
-  };
-
-  /** Writes a started stream's first chunk; false when it has none or it encodes to nothing. */
-  const writeFirst = (controller: ReadableStreamDefaultController<Uint8Array>, stream: ChatStream) => {
-    const text = stream.first ? frames.chunk(stream.first) : "";
-    if (text) write(controller, text);
-    return text !== "";
   };
 
   const stop = () => {
@@ -97,8 +89,6 @@ export function sseResponse(input: {
     start(controller) {
       const head = frames.open();
       if (head) write(controller, head);
-      // A stream that has started is written from here, before the Response is returned: no pull, no queue hop.
-      if (started) writeFirst(controller, started);
       // One timer per stream rather than one per awaited chunk: the chunks' path stays free of timers and races.
       pinger = setInterval(() => {
         if (!wrote && !done) controller.enqueue(encoder.encode(frames.ping()));
@@ -114,9 +104,8 @@ export function sseResponse(input: {
           if (!done) finish(controller, frames.error(toAppError("UNKNOWN", error)));
           return;
         }
-        if (!done && writeFirst(controller, started)) return;
+        iterator = started.chunks[Symbol.asyncIterator]();
       }
-      iterator ??= started.chunks[Symbol.asyncIterator]();
       while (!done) {
         const step = await iterator!.next();
         if (done) return;

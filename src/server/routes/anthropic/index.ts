@@ -29,7 +29,7 @@ export const anthropicRoutes = (deps: AppDeps) => {
         if (body.stream) {
           const stream = await (await gateway.prepareStream(chatRequest, ctx)).start();
           return sseResponse({
-            stream,
+            stream: Promise.resolve(stream),
             encoder: createAnthropicStreamEncoder({ id: ctx.callId, model: stream.served.id, created }),
             requestId: ctx.requestId,
             headers: servedHeaders(stream.served),

@@ -31,7 +31,7 @@ export const openaiRoutes = (deps: AppDeps) => {
     if (body.stream) {
       const stream = await (await gateway.prepareStream(chatRequest, ctx)).start();
       return sseResponse({
-        stream,
+        stream: Promise.resolve(stream),
         encoder: createOpenAIStreamEncoder({ id: ctx.callId, model: stream.served.id, created: unixNow() }, body),
         requestId: ctx.requestId,
         headers: servedHeaders(stream.served),

@@ -87,9 +87,7 @@ export interface PreparedStream {
 /** A started stream: the first upstream chunk has arrived, so failover is over. */
 export interface ChatStream {
   served: Served;
-  /** The first chunk, already here (undefined when upstream ended without one); a writer can send it at once. */
-  first: ChatChunk | undefined;
-  /** The chunks after the first; stop iterating when the client leaves. Never throws. */
+  /** The chunks, from the first; stop iterating when the client leaves. Never throws. */
   chunks: AsyncIterable<ChatChunk>;
   /** Resolves once the call is settled: after the last chunk, a mid-stream failure, or the drain after a disconnect. */
   settled: Promise<Settlement>;
@@ -485,7 +483,6 @@ export function createGateway(deps: {
       ctx.signal.removeEventListener("abort", abortBeforeFirstByte);
     }
     const firstByteAt = now();
-    const { first } = opened.value;
     const queue = new ChunkQueue<ChatChunk>();
     let usage: Usage | null = null;
     let finishReason: FinishReason = "stop";
@@ -505,7 +502,7 @@ export function createGateway(deps: {
     const settled = (async (): Promise<Settlement> => {
       let failure: UpstreamFailure | undefined;
       try {
-        let step = first;
+        let step = opened.value.first;
         while (!step.done) {
           const chunk = step.value;
           if (chunk.type === "usage") usage = chunk.usage;
@@ -513,10 +510,9 @@ export function createGateway(deps: {
           else if (chunk.type === "tool_call") generated += chunk.argumentsDelta;
           else generated += chunk.text;
           transcript?.add(chunk);
-          // The writer sends the first chunk itself; the rest of a stream that came in one read (and its settlement)
-          // waits a turn, since Bun writes a turn's response bytes only after the turn's work.
-          if (step === first) await nextLoopTurn();
-          else await queue.push(chunk);
+          await queue.push(chunk);
+          // The rest of a stream that came in one read (and its settlement) would hold back the first frame's write.
+          if (step === opened.value.first) await nextLoopTurn();
           step = await opened.value.iterator.next();
         }
       } catch (error) {
@@ -564,12 +560,7 @@ export function createGateway(deps: {
       }
     }
 
-    return {
-      served: servedBy(opened.candidate),
-      first: first.done ? undefined : first.value,
-      chunks: chunks(),
-      settled,
-    };
+    return { served: servedBy(opened.candidate), chunks: chunks(), settled };
   }
 
   /** Embeddings, billed on input tokens. */
