@@ -415,20 +415,24 @@ export async function run(): Promise<string> {
       pid: mock.proc.pid,
     };
 
-    // The floor: a Bun server that only forwards to the mock with fetch.
-    const proxy = await startServer([process.execPath, PROXY_SCRIPT], {
-      cwd: work,
-      env: { ...env, UPSTREAM: mockUrl },
-      probePath: "/healthz",
-    });
-    servers.push(proxy);
-    const bare: Target = {
-      label: "bare Bun fetch proxy (forwards only; the floor)",
-      url: (delayMs) => `http://127.0.0.1:${proxy.port}${delayMs ? `/ttft${delayMs}` : ""}/v1/chat/completions`,
-      model: MODEL,
-      headers: () => ({ authorization: `Bearer ${PROVIDER_KEY}` }),
-      pid: proxy.proc.pid,
+    // The floors: Bun servers that only forward to the mock, with fetch and with the hub's own HTTP client.
+    const floor = async (label: string, client: "fetch" | "plain"): Promise<Target> => {
+      const proxy = await startServer([process.execPath, PROXY_SCRIPT], {
+        cwd: work,
+        env: { ...env, UPSTREAM: mockUrl, CLIENT: client },
+        probePath: "/healthz",
+      });
+      servers.push(proxy);
+      return {
+        label,
+        url: (delayMs) => `http://127.0.0.1:${proxy.port}${delayMs ? `/ttft${delayMs}` : ""}/v1/chat/completions`,
+        model: MODEL,
+        headers: () => ({ authorization: `Bearer ${PROVIDER_KEY}` }),
+        pid: proxy.proc.pid,
+      };
     };
+    const bare = await floor("bare Bun fetch proxy (forwards only; the floor)", "fetch");
+    const barePlain = await floor("bare Bun proxy on the hub's HTTP client (forwards only; the hub's floor)", "plain");
 
     // Three hubs, each on its own fresh data dir: the default log level (one access-log line per request), warn, and
     // credits off (issue 5: what billing costs; the key check and the call records stay).
@@ -485,7 +489,7 @@ export async function run(): Promise<string> {
     };
 
     const [hubInfo, hubWarn, hubOff] = hubs as [Target, Target, Target];
-    const targets = [direct, bare, hubInfo, hubWarn, hubOff, portkeyTarget];
+    const targets = [direct, bare, barePlain, hubInfo, hubWarn, hubOff, portkeyTarget];
     let billedHeader = "";
     for (const target of targets) {
       const headers = await checkTarget(target);
@@ -518,7 +522,7 @@ export async function run(): Promise<string> {
     }
 
     // Streaming: one request at a time, in both regimes (STREAM_REGIMES); drift hits the targets alike in both.
-    const streamTargets = [direct, bare, hubInfo, hubWarn, portkeyTarget];
+    const streamTargets = [direct, bare, barePlain, hubInfo, hubWarn, portkeyTarget];
     const ttft = new Map<string, { first: number[]; total: number[]; forward: number[] }>();
     for (const plan of TTFT_PLANS) {
       const routed = (target: Target): Target =>
@@ -558,6 +562,7 @@ export async function run(): Promise<string> {
       targets,
       direct,
       bare,
+      barePlain,
       hubInfo,
       hubWarn,
       hubs,
@@ -598,6 +603,8 @@ interface Measured {
   targets: Target[];
   direct: Target;
   bare: Target;
+  /** The floor on the hub's own upstream client. */
+  barePlain: Target;
   hubInfo: Target;
   hubWarn: Target;
   /** The hubs in the order of `records` and `hubSent`. */
@@ -624,7 +631,7 @@ const cpuPerRequest = (runs: WrkResult[]) =>
   runs.reduce((n, r) => n + r.cpuUs, 0) / runs.reduce((n, r) => n + r.requests, 0);
 
 function render(m: Measured): string {
-  const { direct, bare, hubInfo, hubWarn, portkey, single, loaded, ttft } = m;
+  const { direct, bare, barePlain, hubInfo, hubWarn, portkey, single, loaded, ttft } = m;
   const p50 = (t: Target) => roundMedian(single.get(t)!, (r) => r.p50);
   const p99 = (t: Target) => roundMedian(single.get(t)!, (r) => r.p99);
   const rowsSingle = m.targets
@@ -687,6 +694,7 @@ function render(m: Measured): string {
   const addedWarn = p50(hubWarn) - p50(direct);
   const addedPortkey = p50(portkey) - p50(direct);
   const addedBare = p50(bare) - p50(direct);
+  const addedBarePlain = p50(barePlain) - p50(direct);
   const ratioInfo = loadedRps(hubInfo) / loadedRps(portkey);
   const ratioWarn = loadedRps(hubWarn) / loadedRps(portkey);
   const pairGaps = m.paired.map(pairGap);
@@ -697,7 +705,7 @@ function render(m: Measured): string {
   const forwardOver = (regime: StreamRegime, delayMs: number, t: Target) =>
     median(ttftOf(regime, delayMs, t).forward) - median(ttftOf(regime, delayMs, direct).forward);
   const readings = (over: typeof ttftOver, regime: StreamRegime, delayMs: number) =>
-    `${signed(over(regime, delayMs, hubInfo))} ms (warn: ${signed(over(regime, delayMs, hubWarn))} ms; bare proxy ${signed(over(regime, delayMs, bare))} ms; Portkey ${signed(over(regime, delayMs, portkey))} ms)`;
+    `${signed(over(regime, delayMs, hubInfo))} ms (warn: ${signed(over(regime, delayMs, hubWarn))} ms; bare proxy ${signed(over(regime, delayMs, bare))} ms, on the hub's client ${signed(over(regime, delayMs, barePlain))} ms; Portkey ${signed(over(regime, delayMs, portkey))} ms)`;
   const within = (value: number) => (value <= TARGET_TTFT_OVERHEAD_MS ? "within 0.5 ms" : "over 0.5 ms");
   const ttftRows = TTFT_PLANS.flatMap((plan) => [
     `| first streamed chunk ≤ ${TARGET_TTFT_OVERHEAD_MS} ms after the upstream's (median, warm, upstream first token after ${plan.delayMs} ms) | ${readings(ttftOver, "warm", plan.delayMs)} | ${verdict(ttftOver("warm", plan.delayMs, hubInfo) <= TARGET_TTFT_OVERHEAD_MS)} |`,
@@ -718,16 +726,19 @@ function render(m: Measured): string {
   return `## ${name}
 
 **Method.** A lean mock upstream (\`scripts/bench/fast-upstream.ts\`, a \`Bun.serve\` on 127.0.0.1 answering
-\`POST /v1/chat/completions\` from pre-built bytes) is called four ways in the same run: **directly**, through
+\`POST /v1/chat/completions\` from pre-built bytes) is called five ways in the same run: **directly**, through
 **aigne-hub** (\`dist/aigne-hub serve\` on a fresh data dir: provider \`openai\` at the mock, a priced model, a user
 with granted credits and a hub key, so every request authenticates the key, places a credit hold, settles it and
 writes a call record — the audit — with credits on, the default) and through **Portkey's gateway**
 ${PORTKEY_VERSION} (\`node build/start-server.js --headless\`, installed in the git-ignored \`.bench/portkey\` with
 \`@hono/node-server\` pinned to ${HONO_NODE_SERVER_VERSION}; it proxies to the same mock via
-\`x-portkey-provider: openai\` and \`x-portkey-custom-host\`, and has no auth, billing or audit). A fourth path is the
-floor: a **bare Bun fetch proxy** (\`scripts/bench/bare-proxy.ts\`, a \`Bun.serve\` that forwards each request to the
+\`x-portkey-provider: openai\` and \`x-portkey-custom-host\`, and has no auth, billing or audit). Two more paths are
+floors: a **bare Bun fetch proxy** (\`scripts/bench/bare-proxy.ts\`, a \`Bun.serve\` that forwards each request to the
 mock with \`fetch\` and streams the answer back, nothing else), which shows what the extra hop alone costs a Bun
-server on this machine. The hub runs three
+server on this machine, and the same proxy **on the hub's HTTP client** (\`CLIENT=plain\`: the hub's keep-alive
+client for plain-http upstreams, \`src/server/providers/plain-http.ts\`, which reads the body first as the hub does):
+the hub's own floor, so what the hub adds beyond it is its own work (the key, the route, the credit hold, the
+translation, the record). The hub runs three
 times, on three data dirs: at the default log level (info: one JSON access-log line per request to stderr, here a
 file), with \`AIGNE_HUB_LOG_LEVEL=warn\`, and (issue 5) with \`AIGNE_HUB_CREDITS=off\` at the default log level, which
 still authenticates the key and writes the call record but places no hold and settles nothing; the last one is not
@@ -787,7 +798,7 @@ ${rowsTtft}
 ${delayed ? `\nFirst chunk with the upstream's first token after ${delayed.delayMs} ms (median) — ${buffering}.\n` : ""}
 | target (issue 4) | measured | |
 |---|---:|---|
-| p50 added latency at one connection < ${TARGET_ADDED_P50_MS} ms, default log level | ${signed(addedInfo)} ms (bare proxy ${signed(addedBare)} ms; Portkey ${signed(addedPortkey)} ms) | ${verdict(addedInfo < TARGET_ADDED_P50_MS)} |
+| p50 added latency at one connection < ${TARGET_ADDED_P50_MS} ms, default log level | ${signed(addedInfo)} ms (bare proxy ${signed(addedBare)} ms, on the hub's client ${signed(addedBarePlain)} ms; Portkey ${signed(addedPortkey)} ms) | ${verdict(addedInfo < TARGET_ADDED_P50_MS)} |
 | … with \`AIGNE_HUB_LOG_LEVEL=warn\` | ${signed(addedWarn)} ms | ${verdict(addedWarn < TARGET_ADDED_P50_MS)} |
 | at ${CONNECTIONS} connections ≥ ${TARGET_RPS_VS_PORTKEY}× Portkey's requests/s, default log level | ${fixed(ratioInfo, 2)}× (${fixed(loadedRps(hubInfo), 0)} vs ${fixed(loadedRps(portkey), 0)} req/s) | ${verdict(ratioInfo >= TARGET_RPS_VS_PORTKEY)} |
 | … with \`AIGNE_HUB_LOG_LEVEL=warn\` | ${fixed(ratioWarn, 2)}× | ${verdict(ratioWarn >= TARGET_RPS_VS_PORTKEY)} |
