@@ -1,10 +1,10 @@
 /**
- * @module The floors of the gateway benchmark, run as their own process: `UPSTREAM=<url> bun scripts/bench/bare-proxy.ts`
- * is a `Bun.serve` that forwards each request (method, path, headers, body) to the upstream and streams the answer
- * back, doing nothing else: no auth, no parsing, no records. It forwards with `fetch`, or with `CLIENT=plain` with the
- * hub's own keep-alive client for plain-http upstreams (`src/server/providers/plain-http.ts`). What it adds over
- * calling the upstream directly is what a Bun gateway pays for the extra hop alone on this machine, with either
- * client. Prints `listening on <url>`.
+ * @module The floors of the gateway benchmark, run as their own process:
+ * `UPSTREAM=<url> bun scripts/bench/bare-proxy.ts` is a `Bun.serve` that forwards each request (method, path,
+ * headers, body) to the upstream and streams the answer back, doing nothing else: no auth, no parsing, no records. It
+ * forwards with `fetch`, or with `CLIENT=plain` with the hub's own keep-alive client for plain-http upstreams
+ * (`src/server/providers/plain-http.ts`). What it adds over calling the upstream directly is what a Bun gateway pays
+ * for the extra hop alone on this machine, with either client. Prints `listening on <url>`.
  */
 import { PlainHttpPool } from "../../src/server/providers/plain-http";
 
@@ -13,7 +13,7 @@ if (!upstream) throw new Error("UPSTREAM must be the upstream's base URL");
 const upstreamOrigin = new URL(upstream).origin;
 const plainHttp = process.env.CLIENT === "plain" ? new PlainHttpPool() : undefined;
 
-/** Forwards one request with the hub's client (it sets its own host and length); the body is read first, as the hub reads it. */
+/** Forwards one request with the hub's client (it sets host and length); reads the body first, as the hub does. */
 async function forwardPlain(pool: PlainHttpPool, request: Request, target: string): Promise<Response> {
   return pool.request({
     url: new URL(target),
